@@ -299,3 +299,28 @@ def test_a_best_pt_setting_config_json_cannot_hold_is_one_error_line(command, ru
         rc, _, err = run_cli(["export", str(run), "--out", str(tmp_path / "m.onnx")], capsys)
     assert rc == 2 and "its best.pt was trained with seed (a value config.json cannot hold), its config.json has " \
         "seed 0 (another run's best.pt copied into it?)" in _one_error(err) and "Path" not in err
+
+
+@pytest.mark.parametrize("three", ["run", "last.pt"])
+def test_resume_compares_last_pt_with_the_runs_own_classes(three, runs, tmp_path, capsys):
+    """A run of three classes (split.json and last.pt say so: another version's) had its own last.pt compared with
+    this version's four classes and said to be "another run's last.pt copied over it". Its split.json's classes are
+    compared with last.pt's (like with like), and a run this version cannot train is said to be one, with what to do;
+    the folder is left as it was."""
+    run, classes = tmp_path / "run", list(CLASSES[:3])
+    shutil.copytree(runs / "r32", run)
+    if three == "run":
+        split = json.loads((run / "split.json").read_text())
+        (run / "split.json").write_text(json.dumps({**split, "classes": classes}))
+    last = torch.load(run / "last.pt", weights_only=False)
+    last["settings"]["classes"] = classes
+    torch.save(last, run / "last.pt")
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    rc, err = _resume(runs, run, capsys)
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot resume {run}: it was trained on 3 classes ({', '.join(classes)}; its split.json), this version "
+        f"trains 4 ({', '.join(CLASSES)}); resume it with the version that trained it, or train a new run (another "
+        "--out) on images of each of this version's classes" if three == "run" else
+        f"error: cannot resume {run}: its last.pt was trained with classes {json.dumps(classes)}, its split.json has "
+        f"{json.dumps(list(CLASSES))} (another run's last.pt copied over it?); --overwrite starts the run again")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before

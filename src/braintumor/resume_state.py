@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from .checkpoints import recorded_classes, run_network
+from .checkpoints import pinned_settings, recorded_classes, run_network
 from .classes import CLASSES
-from .train_config import RESUMABLE_CHANGES
+from .train_config import RESUMABLE_CHANGES, TrainConfig
 from .wording import counted
 
 #: What last.pt holds: everything --resume restores (and its "settings", :func:`~.checkpoints.pinned_settings`, in
@@ -24,8 +24,26 @@ from .wording import counted
 TRAINING_STATE = ("model", "ema", "optimizer", "scheduler", "generator", "torch_rng", "epoch", "best")
 
 
+def resume_run(cfg: TrainConfig, preprocess: dict) -> dict | str:
+    """RUN/last.pt for ``train --resume`` (:func:`load_training_state`), checked against the run's own classes, those
+    of its split.json (this version's, where an older one records none), or the reason it cannot be resumed. Why: a
+    run of other classes (3, by another version) had its own last.pt compared with this version's 4 classes and said
+    to be "another run's last.pt copied over it"; the run's classes are said instead, and what to do."""
+    run = Path(cfg.out)
+    classes = recorded_classes(run)
+    own = isinstance(classes, list) and bool(classes) and all(isinstance(c, str) for c in classes)
+    if own and classes != list(CLASSES):  # load_dataset lists this version's classes: the run's cannot be trained
+        return (f"cannot resume {run}: it was trained on {counted(len(classes), 'class', 'classes')} "
+                f"({', '.join(classes)}; its split.json), this version trains {len(CLASSES)} ({', '.join(CLASSES)}); "
+                "resume it with the version that trained it, or train a new run (another --out) on images of each "
+                "of this version's classes")
+    return load_training_state(run / "last.pt", cfg.epochs, cfg.model, pinned_settings(cfg, classes if own else
+                               CLASSES), preprocess, "its split.json has" if own else "this version trains")
+
+
 def load_training_state(path: Path, epochs: int | None = None, model_name: str | None = None,
-                        settings: dict | None = None, preprocess: dict | None = None) -> dict | str:
+                        settings: dict | None = None, preprocess: dict | None = None,
+                        classes_from: str = "this version trains") -> dict | str:
     """last.pt for ``--resume``, or the reason it cannot be (a string: rank 0 sends it to the other ranks of a
     distributed run). A file cut short said "Invalid argument (writing RUN)", as if writing had failed, and a best.pt
     copied over it was a KeyError traceback. ``epochs``: the resumed run's length; one shorter than the epochs
@@ -34,7 +52,8 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     a run beside it) were a 'size mismatch' traceback after every image's decode. ``settings``: the run's
     :func:`~.checkpoints.pinned_settings`, which last.pt's own must equal (a last.pt written before they were recorded
     has none: it resumes as before). The best.pt beside it must be the run's too (:func:`_other_best`; ``preprocess``:
-    the run's, as a model's metadata records it)."""
+    the run's, as a model's metadata records it). ``classes_from``: where ``settings``' classes come from, as
+    :func:`_other_settings` says them (:func:`resume_run`: the run's split.json)."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
     try:
@@ -45,7 +64,7 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
         return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
     if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
         return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
-    if other := _other_settings(ck.get("settings"), settings or {}):
+    if other := _other_settings(ck.get("settings"), settings or {}, classes_from=classes_from):
         return f"{where} was trained with {other} (another run's last.pt copied over it?){again}"
     if model_name is not None and not _weights_fit(model_name, ck["model"], (settings or {}).get("classes", CLASSES)):
         return (f"{where} holds the weights of another network than the run's {model_name} (another run's last.pt "
@@ -53,14 +72,14 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     if epochs is not None and epochs < (done := ck["epoch"] + 1):
         return (f"cannot resume {path.parent} with --epochs {epochs}: it has trained {done} epochs already; "
                 f"--epochs above {done} trains it on")
-    if what := _other_best(path.parent / "best.pt", ck, model_name, settings, preprocess):
+    if what := _other_best(path.parent / "best.pt", ck, model_name, settings, preprocess, classes_from):
         return (f"cannot resume {path.parent}: its best.pt {what}{again}, or remove best.pt to resume: the best epoch "
                 "from here on becomes it")
     return ck
 
 
-def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | None,
-                preprocess: dict | None) -> str | None:
+def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | None, preprocess: dict | None,
+                classes_from: str = "this version trains") -> str | None:
     """How best.pt differs from the run whose last.pt is ``ck`` (None: it does not, or there is none). Why: another
     run's best.pt copied in stayed the run's best.pt through --resume unless a later epoch beat last.pt's best score,
     and ``export RUN`` shipped the other run's weights. Its network, preprocessing, classes and settings (recorded in
@@ -78,7 +97,7 @@ def _other_best(path: Path, ck: dict, model_name: str | None, settings: dict | N
     if not isinstance(meta, dict) or "model" not in best:
         return "is not the best.pt 'braintumor train' writes (a last.pt copied over it?)"
     now = {**(preprocess or {}), **(settings or {}), **({"model": model_name} if model_name else {})}
-    if other := other_best_settings(best, now, settings or {}) or other_best_score(best, ck):
+    if other := other_best_settings(best, now, settings or {}, classes_from) or other_best_score(best, ck):
         return f"{other} (another run's best.pt copied into it?), and export would ship it as this run's"
     return None
 

@@ -49,7 +49,7 @@ from .model import MODELS, count_parameters
 from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
-from .resume_state import load_training_state, restore_training_state
+from .resume_state import restore_training_state, resume_run
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
 from .train_device import (  # tests patch train.evaluate_logits
     evaluate_logits,
@@ -113,8 +113,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
 
     pre = cfg.preprocess_config()
     # last.pt and the best.pt beside it before the data: a cut file or --epochs below its own was said after the decode
-    ck = load_training_state(out / "last.pt", cfg.epochs, cfg.model, pinned_settings(cfg), pre.to_dict()) \
-        if main and resume and (out / "last.pt").exists() else None
+    ck = resume_run(cfg, pre.to_dict()) if main and resume and (out / "last.pt").exists() else None
     if isinstance(ck := D.broadcast(ck, dd), str):  # only rank 0 reads RUN_DIR; every rank stops with its reason
         raise ConfigError(ck)
     full = load_dataset(cfg.data, "Training")
