@@ -324,3 +324,30 @@ def test_resume_compares_last_pt_with_the_runs_own_classes(three, runs, tmp_path
         f"error: cannot resume {run}: its last.pt was trained with classes {json.dumps(classes)}, its split.json has "
         f"{json.dumps(list(CLASSES))} (another run's last.pt copied over it?); --overwrite starts the run again")
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+@pytest.mark.parametrize("damage, said", [
+    ("cut", "is corrupt or truncated (cut short in a copy, or written by a run that was killed)"),
+    ("best.pt", "is not the training state 'braintumor train' writes (a best.pt copied over it?)"),
+])
+def test_export_of_a_run_whose_last_pt_is_damaged_says_what_to_do(damage, said, runs, tmp_path, capsys):
+    """A last.pt cut short (or best.pt copied over it) was passed over, and with it the check of best.pt's score:
+    another run's older best.pt was shipped as the run's, exit 0. Refused in one line saying what to do; without
+    last.pt, best.pt is checked against config.json and split.json (and exported), as before."""
+    from braintumor.export import load_checkpoint
+
+    run, out = tmp_path / "run", tmp_path / "m.onnx"
+    shutil.copytree(runs / "r32", run)
+    if damage == "cut":
+        (run / "last.pt").write_bytes((run / "last.pt").read_bytes()[:1000])
+    else:
+        shutil.copy(run / "best.pt", run / "last.pt")
+    for given in (run, run / "best.pt"):
+        rc, _, err = run_cli(["export", str(given), "--out", str(out)], capsys)
+        assert rc == 2 and _one_error(err) == (
+            f"error: cannot export {run}: its last.pt {said}, and only the best score it records tells this run's "
+            "best.pt from another run's; copy the run folder again, or remove last.pt (nothing resumes from it) to "
+            "export best.pt checked against config.json and split.json alone")
+        assert not out.exists()
+    (run / "last.pt").unlink()
+    assert load_checkpoint(run)[2]["image_size"] == 32

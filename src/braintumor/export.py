@@ -33,7 +33,7 @@ from .model_files import DEV_VERSION, ModelError, version_problem
 from .model_loading import METADATA_KEY
 from .preprocess import trained_preprocess
 from .quiet_libraries import quiet_this_thread
-from .resume_state import other_best_in_run
+from .resume_state import other_best_in_run, read_training_state
 from .run_config import read_run_config
 from .stop_signals import stop_in
 from .wording import printable
@@ -131,12 +131,18 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
         raise ModelError(f"cannot read the checkpoint {ck_path}: its weights are not those of the network it names "
                          f"({net}, {len(names)} classes)") from None
     model.eval()
-    config = read_run_config(ck_path.parent)
-    if what := other_best_in_run(ck, ck_path.parent, config):
+    run_dir = ck_path.parent
+    config = read_run_config(run_dir)
+    state = read_training_state(run_dir / "last.pt") if (run_dir / "last.pt").is_file() else None
+    if what := other_best_in_run(ck, run_dir, config, state if isinstance(state, dict) else None):
         # another run's best.pt copied in: its weights and preprocessing were shipped beside this run's config.json
-        raise ModelError(f"cannot export {ck_path.parent}: its {ck_path.name} {what} (another run's best.pt copied "
+        raise ModelError(f"cannot export {run_dir}: its {ck_path.name} {what} (another run's best.pt copied "
                          "into it?); export the run it was trained in, or train this one again (--overwrite, or "
                          "remove it and --resume with more --epochs)")
+    if isinstance(state, str):  # a damaged last.pt was passed over, and another run's older best.pt shipped
+        raise ModelError(f"cannot export {run_dir}: its last.pt {state}, and only the best score it records tells "
+                         f"this run's {ck_path.name} from another run's; copy the run folder again, or remove last.pt "
+                         "(nothing resumes from it) to export best.pt checked against config.json and split.json alone")
     return model, ck, config
 
 

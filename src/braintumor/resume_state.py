@@ -56,14 +56,8 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     :func:`_other_settings` says them (:func:`resume_run`: the run's split.json)."""
     where = f"cannot resume {path.parent}: its {path.name}"
     again = "; --overwrite starts the run again"
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-    except PermissionError:
-        raise
-    except Exception:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
-        return f"{where} is corrupt or truncated (cut short in a copy, or written by a run that was killed){again}"
-    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
-        return f"{where} is not the training state 'braintumor train' writes (a best.pt copied over it?){again}"
+    if isinstance(ck := read_training_state(path), str):
+        return f"{where} {ck}{again}"
     if other := _other_settings(ck.get("settings"), settings or {}, classes_from=classes_from):
         return f"{where} was trained with {other} (another run's last.pt copied over it?){again}"
     if model_name is not None and not _weights_fit(model_name, ck["model"], (settings or {}).get("classes", CLASSES)):
@@ -75,6 +69,20 @@ def load_training_state(path: Path, epochs: int | None = None, model_name: str |
     if what := _other_best(path.parent / "best.pt", ck, model_name, settings, preprocess, classes_from):
         return (f"cannot resume {path.parent}: its best.pt {what}{again}, or remove best.pt to resume: the best epoch "
                 "from here on becomes it")
+    return ck
+
+
+def read_training_state(path: Path) -> dict | str:
+    """A run's last.pt, loaded, or what is wrong with it ("is corrupt or truncated (...)"): --resume cannot go on from
+    such a file, and export cannot check best.pt against the best score it records (:func:`other_best_in_run`)."""
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except PermissionError:
+        raise
+    except Exception:  # torch raises several types (OSError, RuntimeError, UnpicklingError) for a cut file
+        return "is corrupt or truncated (cut short in a copy, or written by a run that was killed)"
+    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
+        return "is not the training state 'braintumor train' writes (a best.pt copied over it?)"
     return ck
 
 
@@ -118,27 +126,18 @@ def other_best_score(best: dict, ck: dict) -> str | None:
     return None
 
 
-def other_best_in_run(best: dict, run: Path, config: dict) -> str | None:
+def other_best_in_run(best: dict, run: Path, config: dict, state: dict | None) -> str | None:
     """How a best.pt (loaded) is not that of the run folder ``run`` whose config.json is ``config`` (None: it is),
     for export: its settings against config.json, its classes against split.json's (config.json records none), and
-    its epoch and score against the best that last.pt records (:func:`other_best_score`, where last.pt is readable).
-    Why: export compared config.json alone, so a twin run's older best.pt, of another --seed only, was shipped as this
-    run's, which --resume refused (:func:`_other_best`)."""
+    its epoch and score against the best that last.pt (``state``, :func:`read_training_state`; None: there is none)
+    records (:func:`other_best_score`). Why: export compared config.json alone, so a twin run's older best.pt, of
+    another --seed only, was shipped as this run's, which --resume refused (:func:`_other_best`)."""
     now = {k: v for k, v in config.items() if k not in RESUMABLE_CHANGES}
     if isinstance(classes := recorded_classes(run), list):
         now["classes"] = classes
     if other := other_best_settings(best, now, classes_from="its split.json has"):
         return other
-    try:
-        ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False) if (run / "last.pt").is_file() \
-            else None
-    except PermissionError:
-        raise
-    except Exception:  # cut short: nothing to compare with (--resume says so); best.pt alone is exported
-        ck = None
-    if not isinstance(ck, dict) or any(k not in ck for k in TRAINING_STATE):
-        return None
-    return other_best_score(best, ck)
+    return other_best_score(best, state) if state is not None else None
 
 
 def other_best_settings(best: dict, now: dict, config: dict | None = None,
