@@ -351,3 +351,21 @@ def test_export_of_a_run_whose_last_pt_is_damaged_says_what_to_do(damage, said, 
         assert not out.exists()
     (run / "last.pt").unlink()
     assert load_checkpoint(run)[2]["image_size"] == 32
+
+
+@pytest.mark.parametrize("last", [True, False])
+def test_export_of_a_best_pt_cut_short_says_what_to_do(last, runs, tmp_path, capsys):
+    """A best.pt cut short was "corrupt or truncated, or not a PyTorch checkpoint" and no more: what was wrong, not
+    what to do. Copy it again, export another run, or train again (with last.pt beside it: --resume without it)."""
+    run, out = tmp_path / "run", tmp_path / "m.onnx"
+    shutil.copytree(runs / "r32", run)
+    (run / "best.pt").write_bytes((run / "best.pt").read_bytes()[:1000])
+    if not last:
+        (run / "last.pt").unlink()
+    rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)
+    todo = ("this one again (--overwrite, or remove it and --resume with more --epochs: the best epoch from there on "
+            "becomes it)") if last else "one again"
+    assert rc == 2 and _one_error(err) == (
+        f"error: cannot read the checkpoint {run / 'best.pt'}: corrupt or truncated, or not a PyTorch checkpoint; copy "
+        f"it again from where it was trained, export another run, or train {todo}")
+    assert not out.exists()

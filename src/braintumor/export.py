@@ -111,8 +111,10 @@ def load_checkpoint(run: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     try:
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
     except Exception:  # torch raises several types for a cut or foreign file: said in words, not by their class
-        raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated, or not a PyTorch checkpoint") \
-            from None
+        todo = "this one again (--overwrite, or remove it and --resume with more --epochs: the best epoch from " \
+            "there on becomes it)" if (ck_path.parent / "last.pt").is_file() else "one again"  # it said no way on
+        raise ModelError(f"cannot read the checkpoint {ck_path}: corrupt or truncated, or not a PyTorch checkpoint; "
+                         f"copy it again from where it was trained, export another run, or train {todo}") from None
     if not isinstance(ck, dict) or "meta" not in ck:  # e.g. last.pt: the training state, for --resume
         if path.is_dir():  # the run folder was exported: "export the run folder" told to do what was done
             raise ModelError(f"cannot export {path}: its best.pt is not the best.pt 'braintumor train' writes (a "
