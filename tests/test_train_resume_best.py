@@ -44,6 +44,17 @@ def _resume(runs, run, capsys) -> tuple[int, str]:
     return rc, err
 
 
+def _apart(one: tuple[float, float], other: tuple[float, float]) -> tuple[str, str]:
+    """Two different scores as an error says them: in as many digits as tell them apart (the twin runs' scores are
+    alike to 4 digits: "val_ema acc 0.2500 (loss 1.3871), where its last.pt's best is val_ema acc 0.2500 (loss
+    1.3871)" said two different scores in one text)."""
+    from braintumor.resume_state import _score
+
+    texts = next(t for d in (4, 6, 8, 17) if (t := (_score(*one, d), _score(*other, d)))[0] != t[1])
+    assert one != other and texts[0] != texts[1]
+    return texts
+
+
 def _one_error(err: str) -> str:
     assert "Traceback" not in err, err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -60,8 +71,6 @@ def test_another_runs_best_pt_copied_in_is_refused_on_resume(other, said, runs, 
     """`cp r48/best.pt r32/ && train --out r32 --resume` exited 0 and export r32 shipped r48's weights. Its
     preprocessing, network, classes and settings (a best.pt written before it recorded them: its score, against the
     best that last.pt records) must be the run's; the folder is left as it was."""
-    from braintumor.resume_state import _score
-
     run = tmp_path / "run"
     shutil.copytree(runs / "r32", run)
     copied = torch.load(runs / other.split()[0] / "best.pt", weights_only=False)
@@ -69,8 +78,8 @@ def test_another_runs_best_pt_copied_in_is_refused_on_resume(other, said, runs, 
         del copied["settings"]
     torch.save(copied, run / "best.pt")
     own = torch.load(runs / "r32" / "best.pt", weights_only=False)
-    said = said.format(other=_score(copied["val_acc"], -copied["val_loss"])[len("val_ema acc "):],
-                       own=_score(own["val_acc"], -own["val_loss"])[len("val_ema acc "):])
+    texts = _apart((copied["val_acc"], -copied["val_loss"]), (own["val_acc"], -own["val_loss"]))
+    said = said.format(other=texts[0][len("val_ema acc "):], own=texts[1][len("val_ema acc "):])
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     rc, err = _resume(runs, run, capsys)
     assert rc == 2 and _one_error(err) == f"error: cannot resume {run}: its best.pt {said} {AGAIN}"
@@ -193,8 +202,9 @@ def test_export_refuses_an_older_best_pt_its_last_pt_or_split_tells_apart(other,
         copied["model"] = run_network("tumornet-s", ["glioma", "notumor"]).state_dict()
     torch.save(copied, run / "best.pt")
     mine = torch.load(runs / "r32" / "best.pt", weights_only=False)
-    said = (f"is of epoch 1 with val_ema acc {copied['val_acc']:.4f} (loss {copied['val_loss']:.4f}), where its "
-            f"last.pt's best of 1 epoch is val_ema acc {mine['val_acc']:.4f} (loss {mine['val_loss']:.4f})"
+    texts = _apart((copied["val_acc"], -copied["val_loss"]), (mine["val_acc"], -mine["val_loss"])) \
+        if other == "s32 older" else ()
+    said = (f"is of epoch 1 with {texts[0]}, where its last.pt's best of 1 epoch is {texts[1]}"
             if other == "s32 older" else
             f'was trained with classes ["glioma", "notumor"], its split.json has {json.dumps(list(CLASSES))}')
     rc, _, err = run_cli(["export", str(run), "--out", str(out)], capsys)

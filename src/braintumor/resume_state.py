@@ -120,9 +120,11 @@ def other_best_score(best: dict, ck: dict) -> str | None:
     if epoch == done + 1 and None not in score and score > was:  # written before an interruption kept its last.pt
         return None  # from being written: that epoch, of this run, is trained again
     if score != was or not (isinstance(epoch, int) and 0 < epoch <= done):
-        had = f"is of epoch {epoch} with {_score(*score)}" if _number(epoch) else \
-            f"records {_score(*score)} and no epoch"  # was "is of epoch None"
-        return f"{had}, where its last.pt's best of {counted(done, 'epoch')} is {_score(*was)}"
+        # digits enough to tell two scores apart: "val_ema acc 0.2500 (loss 1.3871), where ... is" the same text
+        digits = next((d for d in (4, 6, 8) if _score(*score, d) != _score(*was, d)), 4 if score == was else 17)
+        had = f"is of epoch {epoch} with {_score(*score, digits)}" if _number(epoch) else \
+            f"records {_score(*score, digits)} and no epoch"  # was "is of epoch None"
+        return f"{had}, where its last.pt's best of {counted(done, 'epoch')} is {_score(*was, digits)}"
     return None
 
 
@@ -175,11 +177,11 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _score(acc: object, neg_loss: object) -> str:
-    """A (val_ema_acc, -val_ema_loss) score as the epoch lines say it."""
+def _score(acc: object, neg_loss: object, digits: int = 4) -> str:
+    """A (val_ema_acc, -val_ema_loss) score as the epoch lines say it (``digits``: more, where those say two alike)."""
     if not (_number(acc) and _number(neg_loss)):
         return "no score"
-    return f"val_ema acc {acc:.4f} (loss {-neg_loss:.4f})"
+    return f"val_ema acc {acc:.{digits}f} (loss {-neg_loss:.{digits}f})"
 
 
 def _value(value: object) -> str:
