@@ -162,3 +162,29 @@ def test_a_scans_slice_is_its_own_error_in_the_api_and_the_cli(clf, nan_for, sta
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert f"not finite (NaN or infinite) for {path}, slice 2: " in records[2]["error"]
     assert all("label" in rec or rec.get("ood") for k, rec in enumerate(records) if k != 2)
+
+
+def test_the_servers_log_never_names_the_upload(clf, nan_for, stack, test_images, caplog):
+    """The log line of a model failure names the model file and the image's place, never the upload's name (it can
+    hold a patient's): a scan's slice was logged 'for Doe_John.nii.gz, slice 2'."""
+    import logging
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.volume_io import read_volumes
+    from braintumor.web import create_app
+
+    data = nifti_bytes(axial_volume(stack))
+    (volume,) = read_volumes(data, name="scan.nii.gz")
+    nan_for(volume.slices[2])
+    bad = test_images["meningioma"][0]
+    nan_for(bad)
+    caplog.set_level(logging.INFO)
+    client = create_app(classifier=clf).test_client()
+    for name, body in (("Doe_John.nii.gz", data), ("Doe_Jane.jpg", bad.read_bytes())):
+        r = client.post("/api/v1/predict", data={"file": [(io.BytesIO(body), name)]},
+                        content_type="multipart/form-data")
+        assert r.status_code in (200, 503)
+    logged = [rec.getMessage() for rec in caplog.records if "model failure" in rec.getMessage()]
+    assert len(logged) == 2 and "for image 2: " in logged[0], logged
+    assert not any("Doe_" in line for line in logged), logged

@@ -30,10 +30,16 @@ class ModelFailed(HTTPException):
     description = MODEL_FAILED
 
 
+def _log(exc: NonFiniteScores) -> None:
+    """The operator's log line: the model file and the image's place (``image 2``: a scan's slice 2), never the
+    upload's name, which can hold a patient's (a scan's slice was logged as ``for Doe_John.nii.gz, slice 2``)."""
+    current_app.logger.error("model failure: %s", NonFiniteScores(exc.model, exc.row))
+
+
 def model_failure_text(exc: NonFiniteScores) -> str:
     """A file's record's error for the model's failure on it (:data:`MODEL_FAILED`: no model path to the client), the
-    model's own words logged for the operator."""
-    current_app.logger.error("model failure: %s", exc)
+    model's own words logged for the operator (:func:`_log`)."""
+    _log(exc)
     return MODEL_FAILED
 
 
@@ -54,5 +60,5 @@ def answer_model_failures(app: Flask) -> None:
 
     @app.errorhandler(NonFiniteScores)
     def _model_failed(exc: NonFiniteScores):
-        app.logger.error("model failure: %s", exc)
+        _log(exc)
         return app.handle_http_exception(ModelFailed())
