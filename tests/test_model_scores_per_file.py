@@ -188,3 +188,19 @@ def test_the_servers_log_never_names_the_upload(clf, nan_for, stack, test_images
     logged = [rec.getMessage() for rec in caplog.records if "model failure" in rec.getMessage()]
     assert len(logged) == 2 and "for image 2: " in logged[0], logged
     assert not any("Doe_" in line for line in logged), logged
+
+
+def test_the_done_lines_unreadable_link_skips_the_card_the_model_failed_on(clf, nan_for, test_images):
+    """The no-JavaScript Done line's "1 unreadable" goes to the unreadable file's card: it went to the first card
+    with an error, that of the file the server's model failed on (counted apart, "not analysed")."""
+    from braintumor.web import create_app
+
+    good, bad = test_images["glioma"][0], test_images["meningioma"][0]
+    nan_for(bad)
+    files = [(io.BytesIO(bad.read_bytes()), "b.jpg"), (io.BytesIO(b"junk"), "c.jpg"),
+             (io.BytesIO(good.read_bytes()), "a.jpg")]
+    page = create_app(classifier=clf).test_client().post("/", data={"file": files},
+                                                          content_type="multipart/form-data").text
+    assert 'id="card-2" tabindex="-1">c.jpg<' in page
+    assert ('Done: 1 classified, <a class="status-link" href="#card-2">1 unreadable</a>, 1 not analysed: the '
+            "server&#39;s model failed; tell its operator (see below).") in page, page[page.index("Done:"):][:300]

@@ -71,8 +71,9 @@ def done_text(entries: list[Entry], files: int) -> str:
     after = f"{'; ' if unread and several else ', '}{failed} not analysed: {MODEL_FAILED_SHORT}" if failed else ""
     # the count linked: the line's last, of files ("2 unreadable" of one record each, "1 file unreadable"), not slices'
     linked = tail[2:] if several else said[-1] if tally["error"] else ""
-    first = next((i for i, entry in enumerate(entries) if any(
-        unread_part(rec) == "input" if several else "error" in rec for rec in entry.records)), None)
+    first = next((i for i, entry in enumerate(entries) if any(  # not a card the model failed on: not "unreadable"
+        not model_failed(rec) and (unread_part(rec) == "input" if several else "error" in rec)
+        for rec in entry.records)), None)
     if not linked or first is None:  # a file with no card (none of its records came back) has nothing to go to
         return f"{text}{after} (see below)."
     return Markup('{}<a class="status-link" href="#{}">{}</a>{} (see below).').format(
