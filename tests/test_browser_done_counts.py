@@ -13,6 +13,7 @@ from cli_runner import run_predict
 from dicom_factory import axial_volume, nifti_bytes, series, zip_bytes
 from PIL import Image
 from test_browser import ARGS, CHROMIUM, pytestmark, sent_page, serve_in_thread  # noqa: F401  (same skip rules)
+from test_model_scores_per_file import nan_for  # noqa: F401  (a fixture: the model's scores NaN for an image)
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
@@ -218,3 +219,24 @@ def test_the_servers_own_503_of_a_failed_model_is_not_said_to_pass(served, chrom
         "Done: 0 classified, 1 not analysed: the server's model failed; tell its operator (see below).",
         timeout=30_000)
     page.close()
+
+
+def test_a_slice_the_servers_model_failed_on_is_not_analysed_with_and_without_javascript(
+        served, chromium, nan_for, stack, tmp_path):  # noqa: F811
+    """A scan's slice whose scores the server's model gave not finite is answered in a 200 beside the others: the
+    page's script counted it "unreadable" (the upload's fault), where the page without JavaScript says "not
+    analysed" (done_line.py)."""
+    from braintumor.volume_io import read_volumes
+
+    data = nifti_bytes(axial_volume(stack))
+    (volume,) = read_volumes(data, name="head.nii.gz")
+    nan_for(volume.slices[2])
+    (tmp_path / "head.nii.gz").write_bytes(data)
+    said = []
+    for js in (True, False):
+        context, page = sent_page(chromium, served, [str(tmp_path / "head.nii.gz")], js)
+        said.append(page.locator("#page-status").inner_text())
+        context.close()
+    assert said[1].startswith("Done: 1 file, 6 slices: 5 classified"), said
+    assert said[1].endswith(", 1 not analysed: the server's model failed; tell its operator (see below)."), said
+    assert said[0] == said[1]

@@ -30,7 +30,7 @@ from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, rev
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
-from .model_failures import refuse_if_model_failed
+from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, refuse_if_model_failed
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
@@ -59,6 +59,8 @@ def _globals() -> dict:
     # CLI's (one home: dicom_sniff, folder_notes)
     return {"disclaimer": DISCLAIMER, "answer_timeout_s": ANSWER_TIMEOUT_S, "turn_advice": TURN_ADVICE,
             "mri_only": MRI_ONLY,  # card.js tells a refusal of no MRI by it, as pages.refused_kind
+            # run-status.js counts a record of this error "not analysed" (done_line.py), in these words
+            "model_failed": MODEL_FAILED, "model_failed_short": MODEL_FAILED_SHORT,
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
                              for kind in LEFT_OUT_KINDS if kind != "special"},

@@ -49,7 +49,7 @@ window.braintumorRunStatus = (function () {
     const advice = form.dataset.turnAdvice;
     const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
-    let files = 0, slices = 0, several = false, failedFiles = 0, stripped = 0;
+    let files = 0, slices = 0, several = false, failedFiles = 0, stripped = 0, unscored = 0;
     jobs.forEach(function (job) {
       if (job.resent) return;  // its files are counted, each in its own job
       const given = filesOf(job);
@@ -64,6 +64,13 @@ window.braintumorRunStatus = (function () {
       }
       if (!recs.length) tally.unread += 1;
       recs.forEach(function (r) {
+        // a slice or file of an answer the server's model failed on (its scores not finite): the model's fault, not
+        // the upload's, "not analysed" as done_line.py counts it (it was "unreadable")
+        if (r.error && r.error === form.dataset.modelFailed) {
+          unscored += 1;
+          slices += r.slice === undefined ? 0 : 1;
+          return;
+        }
         if (r.error && r.slice === undefined) {  // the file itself (or a zip's member): no slice of it was read
           tally.unread += 1;
           return;
@@ -99,8 +106,12 @@ window.braintumorRunStatus = (function () {
       parts.push(unread || !several ? ", " : "", { words: failed + " not analysed", kind: "failed" },
         whys.size === 1 ? ": " + Array.from(whys)[0] : ", each for the reason on its card");
     }
+    if (unscored) {  // done_line.py's words for them, after the rest
+      parts.push(tally.failed || unread && several ? "; " : ", ",
+        unscored + " not analysed: " + form.dataset.modelFailedShort);
+    }
     parts.push(" (see below).");
-    return { failed: tally.failed > 0, parts: parts,
+    return { failed: tally.failed + unscored > 0, parts: parts,
       text: parts.map(function (p) { return p.words || p; }).join("") };
   }
 
