@@ -118,3 +118,16 @@ def test_a_file_cut_in_its_preamble_or_marker_is_truncated(gray):
             read_volumes(whole[:cut], name="x.dcm")
     with pytest.raises(ImageError, match=r"^not a DICOM file"):
         read_volumes(b"a note saved under a scan's name, not an image\n", name="x.dcm")
+
+
+def test_a_whole_mr_spectroscopy_file_is_no_image_not_truncated():
+    """An MR Spectroscopy object (an MR study's export holds them beside its images) has Rows and Columns of its
+    spectra and no pixel data: whole, it was 'truncated ... before the pixel data its header describes: send the whole
+    file', which no copy mends."""
+    from pydicom.uid import MRSpectroscopyStorage
+
+    ds = make_dataset(None, sop_class=MRSpectroscopyStorage, Rows=1, Columns=1, DataPointRows=1,
+                      DataPointColumns=512)
+    ds.SpectroscopyData = np.zeros(1024, np.float32).tobytes()
+    with pytest.raises(ImageError, match=r"^DICOM file has no pixel data \(MR Spectroscopy Storage\)$"):
+        read_volumes(to_bytes(ds), name="mrs.dcm")

@@ -10,6 +10,7 @@ import io
 from pydicom.dataset import Dataset
 
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
+from .dicom_frames import sop_class
 from .dicom_sniff import _LONG_VRS, is_raw_dataset
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
@@ -94,6 +95,10 @@ def header_problem(data: bytes, has_preamble: bool) -> str | None:
 
 #: The Image Pixel attributes that say a dataset is an image's, whose pixel data follows them.
 _IMAGE_DESCRIBED = ("Rows", "Columns", "BitsAllocated")
+#: MR Spectroscopy Storage: Rows and Columns of its spectra, no pixel data to follow them. A whole one (an MR study's
+#: export holds them beside the images) was 'truncated ... before the pixel data its header describes: send the whole
+#: file', where it is 'DICOM file has no pixel data (MR Spectroscopy Storage)'.
+_MR_SPECTROSCOPY = "1.2.840.10008.5.1.4.1.1.4.2"
 
 
 def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
@@ -121,7 +126,8 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         return None
     else:
         where = ending(data, start, *encoding)
-        if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED):
+        if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
+                and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
             where = "before the pixel data its header describes"
         elif not where:
             return None
