@@ -169,3 +169,25 @@ def test_pages_have_no_inline_script_or_handler_and_nothing_external(app):
     assert scripts and all(s.strip() == "" for s in scripts)
     assert not re.search(r"\son[a-z]+\s*=", html) and "style=" not in html
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)  # no CDN, no external anything
+
+
+#: Each GET page, by the words docs/WEB.md's "Headers" bullet names it with.
+PAGES = {"/": "the empty upload page", "/model": "the model card page", "/dashboard": "the dashboard",
+         "/static/app.js": "the static files"}
+
+
+def test_web_md_headers_bullet_names_every_header_and_each_pages_cache_control(app):
+    """docs/WEB.md's Safety list said the CSP, nosniff, X-Frame-Options and Referrer-Policy were on every response,
+    leaving out Cross-Origin-Opener-Policy and Permissions-Policy, and that the upload page alone was
+    ``private, no-cache``, where /model is sent so too."""
+    from conftest import REPO
+
+    from braintumor.web import SECURITY_HEADERS
+
+    text = " ".join((REPO / "docs/WEB.md").read_text().split("## Safety", 1)[1].split())
+    bullet = text.split("- **Headers**", 1)[1].split("- **Logs**", 1)[0]
+    for name, value in SECURITY_HEADERS.items():
+        assert f"`{name}: {value if name != 'Content-Security-Policy' else ''}" in bullet, name
+    for path, words in PAGES.items():
+        said = next((clause for clause in bullet.split(";") if words in clause), "")
+        assert f"`{app.test_client().get(path).headers['Cache-Control']}`" in said, path
