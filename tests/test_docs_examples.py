@@ -374,3 +374,23 @@ def _nifti_bytes(gray: np.ndarray) -> bytes:
     import nibabel as nib
 
     return nib.Nifti1Image(np.stack([np.flipud(gray).T] * 3, axis=2).astype(np.int16), np.eye(4)).to_bytes()
+
+
+def test_scans_md_names_every_field_of_a_nifti_slices_metadata():
+    """SCANS.md said a NIfTI slice's ``nifti`` metadata was described below, and named only file_index and file_axis
+    (and plane): shape, voxel_mm, orientation, source_orientation, volumes and the slice's position in mm were in the
+    records unexplained. Both an axial volume's and one read in its own (coronal) plane are checked."""
+    from dicom_factory import nifti_bytes
+
+    from braintumor.volume_io import read_volumes
+
+    section = (REPO / "docs/SCANS.md").read_text().split("### NIfTI volumes", 1)[1].split("\n### ", 1)[0]
+    rng = np.random.default_rng(0)  # noise: not a label map, which is refused
+    axial = rng.integers(0, 1000, (64, 64, 3)).astype(np.int16)
+    coronal = rng.integers(0, 1000, (64, 2, 64)).astype(np.int16)  # 0.5 x 5 x 0.5 mm: read in its own plane
+    keys = set()
+    for volume, zooms in ((axial, None), (coronal, (0.5, 5.0, 0.5))):
+        affine = None if zooms is None else np.diag([*zooms, 1.0])
+        keys |= set(read_volumes(nifti_bytes(volume, affine), "v.nii.gz")[0].slices[0].meta["nifti"])
+    assert "plane" in keys and {"y_mm", "z_mm"} <= keys
+    assert [k for k in sorted(keys) if f"`{k}`" not in section] == []
