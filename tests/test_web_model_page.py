@@ -105,3 +105,11 @@ def test_a_model_file_with_markup_or_mistyped_numbers_in_its_metadata_gets_its_p
     assert "The model file records no test results." in _text(html) and "Per class" not in html
     assert "Calibration error (ECE) on validation" not in html and "temperature of" in _text(html)
     assert app.test_client().get("/api/v1/model").get_json()["metrics"]["accuracy"] == "0.99"  # the JSON as it is
+
+
+def test_the_shipped_models_page_says_its_file_records_no_per_class_numbers(shipped):
+    """docs/WEB.md: the shipped model's metadata holds no leak-free accuracy nor per-class numbers, and the page says
+    so; it said so of the leak-free accuracy only, and of the per-class numbers left their table out unsaid."""
+    assert "per_class" not in shipped.metadata["metrics"]
+    text = _text(create_app(classifier=shipped).test_client().get("/model").get_data(as_text=True))
+    assert "The model file records no per-class results" in text
