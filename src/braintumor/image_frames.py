@@ -79,14 +79,16 @@ def deep_planes(img: Image.Image) -> str | None:
     """Why a TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's plane
     after the other's, as some microscopes and scanners write, and tifffile a (3, height, width) array) is refused, or
     None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through libtiff): it came out as
-    noise, unsaid. 16-bit RGB(A) is read plane by plane (:func:`wide_colour`); gray planes are said to be slices
-    (:func:`gray_samples`); the rest is refused."""
+    noise, unsaid. 16-bit RGB(A) is read plane by plane (:func:`wide_colour`); gray planes, of any depth, are said to
+    be slices (:func:`gray_samples`: 8-bit WhiteIsZero ones failed to decode, "damaged"); the rest is refused."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
-    if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2 or max(tags.get(258, (8,)), default=8) <= 8:
+    if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2:
         return None
-    bits, planes = max(tags[258]), int(tags[277])
+    bits, planes = max(tags.get(258, (8,)), default=8), int(tags[277])
     if tags.get(262) in (0, 1) and planes > 2:  # gray, not gray + alpha
         return gray_samples(bits, planes, True)
+    if bits <= 8:
+        return None
     if _readable_planes(tags):
         return None
     return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), of a kind not read here (16-bit "

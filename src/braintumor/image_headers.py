@@ -81,7 +81,9 @@ _LAYOUTS = {1: "grayscale", 2: "gray + alpha", 3: "colour", 4: "colour + alpha"}
 def _tiff_variant(data: bytes) -> str | None:
     """What a TIFF holds that Pillow has no mode for (64- or 16-bit floats, as numpy's default float64 saved by
     tifffile; 16-bit gray + alpha, as GIMP exports): "damaged, truncated, or a variant" left a good file's owner
-    guessing. None for anything else, or where Pillow failed for another reason (a damaged file)."""
+    guessing. A gray TIFF of 3 or more samples per pixel is slices in one page whatever Pillow failed with (8-bit ones
+    that tifffile saves with ExtraSamples: an IndexError, so "damaged"). None for anything else, or where Pillow failed
+    for another reason (a damaged file)."""
     from PIL import TiffImagePlugin  # on this error path only
 
     try:
@@ -89,8 +91,7 @@ def _tiff_variant(data: bytes) -> str | None:
             TiffImagePlugin.TiffImageFile(io.BytesIO(data))
         return None
     except SyntaxError as exc:
-        if str(exc) != "unknown pixel mode":  # Pillow's words for a good directory of samples it has no mode for
-            return None
+        no_mode = str(exc) == "unknown pixel mode"  # Pillow's words for a good directory of samples it has no mode for
     except Exception:
         return None
     try:  # the directory Pillow read, read again for its tags (never a traceback from this error path)
@@ -108,7 +109,7 @@ def _tiff_variant(data: bytes) -> str | None:
     photometric = ifd.get(262, 0)  # (Pillow's default: WhiteIsZero)
     if photometric in (0, 1) and samples > 2:  # gray, not gray + alpha: slices in one page, not colour
         return gray_samples(bits[0], samples, ifd.get(284) == 2)
-    if samples not in _LAYOUTS or photometric not in ((0, 1) if samples < 3 else (2, 6)):  # 6: YCbCr
+    if not no_mode or samples not in _LAYOUTS or photometric not in ((0, 1) if samples < 3 else (2, 6)):  # 6: YCbCr
         return None  # one 8-bit sample of CIELab or CMYK was 'a TIFF of 8-bit grayscale samples ...: save it as 8-bit'
     planes = ", stored plane by plane" if ifd.get(284) == 2 and samples > 1 else ""
     return (f"a TIFF of {bits[0]}-bit {sample_type} {_LAYOUTS[samples]} samples{planes}, which this decoder does not "
