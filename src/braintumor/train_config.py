@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import data_folders
-from .image_files import file_kind, is_hidden_name
 from .preprocess import IMAGE_SIZE, NETWORK_STRIDE, PreprocessConfig
 
 MIN_IMAGE_SIZE = NETWORK_STRIDE  # smaller leaves the networks' last stage no pixel
@@ -29,30 +26,6 @@ MAX_DISTILL_TEMPERATURE: float = 100.0
 #: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
-
-
-def _below(folder: Path, path: Path, hidden_ok: bool) -> bool:
-    """Whether ``path`` lies below ``folder`` (with ``hidden_ok``: and in no hidden folder, which is never data)."""
-    path, folder = path.resolve(), folder.resolve()
-    return path.is_relative_to(folder) and not (hidden_ok and any(is_hidden_name(p) for p in
-                                                                  path.relative_to(folder).parts))
-
-
-def _cache_dir_refusal(given: str) -> str | None:
-    """Why no cache could ever be made at ``given``: a file there or above it. Both trained, decoding every image and
-    caching none (a warning at the end of decoding at best), and the next run decoded them all again."""
-    cache = Path(given)
-    try:
-        there = next(p for p in (cache, *cache.parents) if p.exists())  # "." and "/" exist
-    except (OSError, StopIteration):  # a folder this user may not look into: the cache's warning says it later
-        return None
-    if there.is_dir():
-        return None
-    if there == cache:
-        return f"--cache-dir {given} is {file_kind(there)}, not a folder: nothing could be cached in it; name a " \
-               "folder (made if missing)"
-    return f"--cache-dir {given} lies below the file {there}: no folder can be made there; name a folder (made if " \
-           "missing)"
 
 
 class ConfigError(ValueError):
@@ -135,78 +108,9 @@ class TrainConfig:
     hold_out_mode: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.epochs <= MAX_EPOCHS:
-            raise ConfigError(f"--epochs must be in [1, {MAX_EPOCHS}], got {self.epochs}")
-        # a run folder (or cache) inside the dataset became one of its class folders (and broke it for every later
-        # command); a hidden cache folder is never data
-        read = data_folders(self.data, "Training") if self.data else []
-        for flag, path, hidden_ok in (("--out", self.out, False), ("--cache-dir", self.cache_dir, True)):
-            if path and any(_below(f, Path(path), hidden_ok) for f in read):
-                raise ConfigError(f"{flag} {path} is inside the dataset {self.data}: its files would be read as "
-                                  "data; choose a folder outside it")
-            if path and self.data and Path(path).resolve() == Path(self.data).resolve():  # read, never written
-                raise ConfigError(f"{flag} {path} is the dataset {self.data} itself: a dataset is input, never output; "
-                                  "choose a folder outside it")
-        if self.cache_dir and (refused := _cache_dir_refusal(self.cache_dir)):
-            raise ConfigError(refused)
-        if not 0.0 < self.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
-            raise ConfigError(f"--val-fraction must be between 0 and 1, got {self.val_fraction}")
-        if not (self.lr > 0.0 and math.isfinite(self.lr)):
-            raise ConfigError(f"--lr must be a finite number > 0, got {self.lr}")
-        # no flags (the Python API, a run's config.json): nan was a ValueError traceback (warmup) or NaN losses
-        for name, low, high, top in (("weight_decay", 0.0, math.inf, False), ("label_smoothing", 0.0, 1.0, False),
-                                     ("warmup", 0.0, 1.0, True)):
-            value = getattr(self, name)
-            if not (low <= value < high or (top and value == high)):
-                raise ConfigError(f"{name} must be in [{low:g}, {high:g}{']' if top else ')'}, got {value}")
-        # a negative limit trained on 5 images per class; a seed's message names both ends ("must be >= 0" of -1)
-        for name, top in (("seed", MAX_SEED), ("split_seed", MAX_SEED), ("limit_per_class", None)):
-            value = getattr(self, name)
-            if value is not None and not 0 <= value <= (math.inf if top is None else top):
-                raise ConfigError(f"--{name.replace('_', '-')} must be {'>= 0' if top is None else f'in [0, {top}]'}"
-                                  f", got {value}")
-        if not 2 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ConfigError(f"--batch-size must be in [2, {MAX_BATCH_SIZE}]"
-                              + " (BatchNorm needs two images)" * (self.batch_size < 2) + f", got {self.batch_size}")
-        if not MIN_IMAGE_SIZE <= self.image_size <= MAX_IMAGE_SIZE:  # networks reduce by 32: below, no last pixel
-            raise ConfigError(f"--image-size must be in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}], got {self.image_size}")
-        if self.start_size and not SIZE_STEP <= self.start_size <= self.image_size:
-            raise ConfigError(f"--start-size must be between {SIZE_STEP} and --image-size ({self.image_size}), "
-                              f"got {self.start_size}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ConfigError(f"--ema-decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.distill_weight <= 1.0:
-            raise ConfigError(f"--distill-weight must be in [0, 1], got {self.distill_weight}")
-        if not 0 < self.distill_temperature <= MAX_DISTILL_TEMPERATURE:  # nan, inf: NaN losses
-            raise ConfigError(f"--distill-temperature must be in (0, {MAX_DISTILL_TEMPERATURE:g}], got "
-                              f"{self.distill_temperature}")
-        if self.teacher and self.start_size:
-            raise ConfigError("--teacher takes images of its own size only: it cannot be combined with --start-size")
-        for name in ("mixup", "cutmix"):  # Beta(ALPHA, ALPHA): inf and nan trained on NaN losses to exit code 0
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise ConfigError(f"--{name} must be a finite number >= 0 (0: off), got {value}")
-        if self.mixup and self.cutmix:
-            raise ConfigError("--mixup and --cutmix are two ways to mix a batch: choose one")
-        for name in ("erase", "bias_field", "reframe", "histogram_shift", "elastic", "vflip", "mixstyle"):  # chances
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
-        if not 0.0 <= self.augment_strength <= MAX_AUGMENT_STRENGTH:
-            raise ConfigError(f"--augment-strength must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
-                              f"got {self.augment_strength}")
-        augment_off_items(self.augment_off)
-        if self.augment_intensity is not None and not 0.0 <= self.augment_intensity <= MAX_AUGMENT_STRENGTH:
-            raise ConfigError(f"--augment-intensity must be in [0, {MAX_AUGMENT_STRENGTH:g}], "
-                              f"got {self.augment_intensity}")
-        if self.augment_shift is not None and not 0.0 <= self.augment_shift <= MAX_AUGMENT_SHIFT:
-            raise ConfigError(f"--augment-shift must be in [0, {MAX_AUGMENT_SHIFT:g}], got {self.augment_shift}")
-        try:  # the preprocessing's own check, early: before any image is read
-            self.preprocess_config()
-        except ValueError as exc:
-            raise ConfigError(f"--background-percentile: {exc}") from None
-        if not 0.0 < self.ramp <= 1.0:
-            raise ConfigError(f"--ramp must be in (0, 1], got {self.ramp}")
+        from .train_checks import check_settings  # not at the top: it imports this module's limits and ConfigError
+
+        check_settings(self)
 
     def preprocess_config(self) -> PreprocessConfig:
         """The preprocessing the run's images get (and its exported model records)."""
