@@ -23,8 +23,9 @@ import numpy as np
 from .atomic_files import settled, temp_beside, written_whole
 from .calibration_copies import MAX_COPIES, augmented_copies, framing_copies
 from .data import DatasetError
+from .embedded_metrics import headline_metrics, read_metrics_file
 from .image_io import ImageError, decode_image
-from .metrics import expected_calibration_error, headline_metrics, negative_log_likelihood, read_metrics_file
+from .metrics import expected_calibration_error, negative_log_likelihood
 from .model_loading import METADATA_KEY
 from .ood import fit_ood, fit_temperature, temperature_at_bound, temperature_bound_note
 from .prediction import softmax

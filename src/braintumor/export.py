@@ -26,8 +26,8 @@ from torch import nn
 from . import __version__
 from .atomic_files import require_file_destination, written_whole
 from .classes import DISPLAY_NAMES
+from .embedded_metrics import headline_metrics, read_metrics_file
 from .file_names import utf8_document
-from .metrics import headline_metrics, read_metrics_file
 from .model import create_model
 from .model_files import DEV_VERSION, ModelError, version_problem
 from .model_loading import METADATA_KEY

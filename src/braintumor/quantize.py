@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic_files import require_file_destination, written_whole
-from .metrics import headline_metrics, read_metrics_file
+from .embedded_metrics import headline_metrics, read_metrics_file
 from .model_files import ModelError
 from .model_loading import METADATA_KEY
 from .orientation_graph import copy_check, strip_check
