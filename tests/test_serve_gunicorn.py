@@ -70,7 +70,7 @@ MALFORMED = [(b"GARBAGE PATIENT_SMITH\r\n\r\n", 400),
 def test_the_error_log_keeps_only_the_kind_of_a_rejected_request():
     from gunicorn.http import errors
 
-    from braintumor.gunicorn_config import without_client_data
+    from braintumor.log_privacy import without_client_data
 
     cases = [(errors.InvalidRequestLine("GARBAGE PATIENT_SMITH"), "Invalid HTTP request line"),
              (errors.InvalidHeader("Bad Header PATIENT_DOE"), "Invalid HTTP Header"),

@@ -12,7 +12,7 @@ import time
 import pytest
 from serve_process import running_serve
 
-from braintumor.gunicorn_config import without_client_data
+from braintumor.log_privacy import without_client_data
 
 #: The headers of a raw upload, cut short: its file name (a patient's) is in Content-Disposition.
 CUT_HEADERS = (b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/dicom\r\n"

@@ -176,7 +176,7 @@ def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
 
     from conftest import REPO
 
-    from braintumor.gunicorn_config import LOGGED_METHODS
+    from braintumor.log_privacy import LOGGED_METHODS
     from braintumor.web.server_logs import UNKNOWN_PATH
 
     section = (REPO / "docs/DEPLOY.md").read_text().split("## Without Docker", 1)[1].split("\n## ", 1)[0]
@@ -198,7 +198,7 @@ def test_deploy_md_nginx_log_format_follows_the_apps_access_log_rule():
         return dict(re.findall(r"^\s+(\S+)\s+(\S+);", code.split(f"${mapped[0]}", 1)[1].split("}", 1)[0], re.M))
 
     assert rules_of("status") == {"404": f'"{UNKNOWN_PATH}"', "default": "$uri"}  # the path: by status, as the app's
-    # the method: HTTP's own as they are, any other '-', as the app's (gunicorn_config.logged_method)
+    # the method: HTTP's own as they are, any other '-', as the app's (log_privacy.logged_method)
     assert rules_of("request_method") == {**{m: m for m in LOGGED_METHODS}, "default": f'"{UNKNOWN_PATH}"'}
 
 

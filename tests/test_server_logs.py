@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 from serve_process import free_port, running_serve, running_waitress
 
-from braintumor.gunicorn_config import logged_method
+from braintumor.log_privacy import logged_method
 from braintumor.web.server_logs import UNKNOWN_PATH, logged_path
 
 #: A request id a proxy sends (web/request_ids.py).
@@ -114,7 +114,7 @@ def test_a_logged_method_is_one_of_https_own(method, logged):
 def test_an_unexpected_errors_line_names_https_own_methods_only(method, logged, caplog):
     """The access log wrote ``-`` for a method other than HTTP's own (``DOE^JANE``, which gunicorn takes), and the
     lines of an unexpected error, the app's and gunicorn's (its error page failing too), still wrote it as sent."""
-    from braintumor.gunicorn_config import without_client_data
+    from braintumor.log_privacy import without_client_data
     from braintumor.web.server_logs import log_unexpected
 
     try:
@@ -162,7 +162,7 @@ def test_a_path_the_app_does_not_have_is_never_logged_whatever_the_status(tiny_c
     routing, a Host the loopback server does not answer (web/hosts.py) or a 405 from the static route, was logged."""
     from werkzeug.test import EnvironBuilder
 
-    from braintumor.gunicorn_config import LOGGED_PATH_KEY
+    from braintumor.log_privacy import LOGGED_PATH_KEY
     from braintumor.web import create_app
     from braintumor.web.hosts import allowed_hosts
 

@@ -1,5 +1,6 @@
 """gunicorn settings file for ``braintumor serve``: the prometheus-client multiprocess bookkeeping, logs that keep
-no client data, and time limits on clients that stop sending in the middle of a request or trickle its headers.
+no client data (log_privacy.py, loaded by its path), and time limits on clients that stop sending in the middle of a
+request or trickle its headers.
 
 gunicorn loads this file by its path, so the master never imports the ``braintumor`` package (and so
 never onnxruntime, which breaks forking); keep it free of ``braintumor`` imports. ``serve`` creates the
@@ -8,35 +9,40 @@ metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import itertools
 import logging
 import math
 import os
-import re
 import shutil
 import signal
 import socket
 import struct
 import sys
 import threading
-import traceback
+import types
 
-#: Where the app puts the path the access log shows (web/server_logs.py): the request's path, percent-encoded, without
-#: its query string, and ``-`` for a path the app does not have (404).
-LOGGED_PATH_KEY = "braintumor.logged_path"
-#: Where the app puts the method the access log shows; the methods any log names (RFC 9110's, PATCH), another is ``-``.
-LOGGED_METHOD_KEY = "braintumor.logged_method"
-LOGGED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
-#: What a log shows for a method it does not name, and for a path the app does not have (web/server_logs.py).
-UNNAMED = "-"
-#: The access log: time, method (:data:`LOGGED_METHOD_KEY`), path (:data:`LOGGED_PATH_KEY`), protocol, status, size,
-#: duration, and the request's id (its answer's X-Request-ID: web/request_ids.py; ``-`` where the app did not answer).
-#: Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
+
+def _beside(name: str) -> types.ModuleType:
+    """The module ``name`` of this file's folder, loaded by its path as gunicorn loads this file: imported as
+    ``braintumor.<name>``, it would import the package in the master."""
+    spec = importlib.util.spec_from_file_location(f"braintumor_{name}", os.path.join(os.path.dirname(__file__),
+                                                                                      f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: What the logs show of a request (log_privacy.py): its method and path keys, the error log's filter.
+_logs = _beside("log_privacy")
+#: The access log: time, method (log_privacy.LOGGED_METHOD_KEY), path (log_privacy.LOGGED_PATH_KEY), protocol, status,
+#: size, duration, and the request's id (its answer's X-Request-ID: web/request_ids.py; ``-`` where the app did not
+#: answer). Not the request line (``%(r)s``), which holds whatever a client puts in the URL (``?patient=...``, a file
 #: name appended to the path), nor gunicorn's default, which adds the client's address, its Referer and its User-Agent.
 #: A setting here, not on serve's command line, so that GUNICORN_CMD_ARGS="--access-logformat ..." still overrides it.
-access_log_format = ('%(t)s "%({' + LOGGED_METHOD_KEY + '}e)s %({' + LOGGED_PATH_KEY + '}e)s %(H)s" %(s)s %(b)s '
-                     '%(M)sms %({x-request-id}o)s')
+access_log_format = ('%(t)s "%({' + _logs.LOGGED_METHOD_KEY + '}e)s %({' + _logs.LOGGED_PATH_KEY + '}e)s %(H)s" '
+                     '%(s)s %(b)s %(M)sms %({x-request-id}o)s')
 
 #: Seconds a silent worker may run before the master restarts it. Here, not on serve's command line, so that
 #: GUNICORN_CMD_ARGS="--timeout 120" still overrides it (gunicorn lets its command line beat that variable).
@@ -49,11 +55,6 @@ sendfile = False
 #: ($FORWARDED_ALLOW_IPS; GUNICORN_CMD_ARGS's --forwarded-allow-ips beats this file anyway).
 if "FORWARDED_ALLOW_IPS" not in os.environ:
     forwarded_allow_ips = "127.0.0.1,::1,::ffff:127.0.0.1"
-
-#: How gunicorn's error log words a request it rejects itself (malformed, or over its limits), before any app sees it.
-_REJECTED = "Invalid request from ip="
-#: Quoted text in such an error: what the client sent (``Invalid HTTP request line: 'GARBAGE ...'``).
-_QUOTED = re.compile(r"'.*'|\".*\"", re.S)
 
 #: Name prefix of the metrics directory ``serve`` creates; only such a directory is removed at exit.
 METRICS_DIR_PREFIX = "braintumor-metrics-"
@@ -68,71 +69,8 @@ REQUEST_TIMEOUT_ENV = "BRAINTUMOR_REQUEST_TIMEOUT"
 #: Seconds a request's headers may take to arrive (from its first byte, or from the connection's opening), and then
 #: its body (web/client_input.py), however they trickle, when serve does not say.
 DEFAULT_REQUEST_TIMEOUT = 60.0
-#: How gunicorn's workers log (at debug level) a client that closed its connection in the middle of its headers, the
-#: argument quoting every header byte that had arrived (``No more data after: b'...filename="jane-doe.dcm"...'``).
-_CUT_SHORT = "Ignored premature client disconnection. %s"
 #: How gunicorn's workers log a socket error while reading a request (with its traceback).
 _SOCKET_ERROR = "Socket error processing request."
-#: How gunicorn's workers log an exception the app let through (``Error handling request %s %s``: the method and the
-#: URI, query string and all), with its traceback.
-_APP_FAILED = "Error handling request"
-
-
-def logged_method(environ: dict) -> str:
-    """The method a log shows for a request: one of :data:`LOGGED_METHODS`, else :data:`UNNAMED`. A method is whatever
-    a client puts before the path: gunicorn takes 20 characters of most punctuation and capitals (``DOE^JANE``, a
-    DICOM patient's name), Werkzeug's server any that hold no space, and the logs wrote them as sent (the access log;
-    an unexpected error's line, the app's and gunicorn's). Here, free of ``braintumor`` imports, for both."""
-    method = environ.get("REQUEST_METHOD")
-    return method if method in LOGGED_METHODS else UNNAMED
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from or while handling, the first raised first."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return chain[::-1]
-
-
-def traceback_without_text(exc: BaseException) -> str:
-    """A traceback as Python prints it, each exception named by its class only: its text (and its notes) can quote
-    what it failed on, an upload's name, its bytes or a DICOM header's value (docs/WEB.md, Safety: no log holds them).
-    Here, free of ``braintumor`` imports, for gunicorn's error log and the app's alike (web/server_logs.py)."""
-    parts = []
-    chain = _chain(exc)
-    for i, e in enumerate(chain):
-        if i:
-            parts.append("\nThe above exception was the direct cause of the following exception:\n\n"
-                         if e.__cause__ is chain[i - 1] else
-                         "\nDuring handling of the above exception, another exception occurred:\n\n")
-        module = type(e).__module__
-        kind = type(e).__qualname__ if module == "builtins" else f"{module}.{type(e).__qualname__}"
-        parts.append("Traceback (most recent call last):\n" + "".join(traceback.format_tb(e.__traceback__))
-                     + f"{kind} (its text is left out of the log)\n")
-    return "".join(parts).rstrip("\n")
-
-
-def without_client_data(record: logging.LogRecord) -> bool:
-    """Log a rejected request by the kind of its error only: gunicorn writes the client's address and quotes what it
-    sent (a request line, a header), which can hold anything, patients' names included; docs/WEB.md (Safety) promises
-    logs without either. A client gone in the middle of its headers is logged without them (debug level). An
-    exception the app let through is logged with the request's method only (:func:`logged_method`), and its
-    traceback without the exceptions' texts (:func:`traceback_without_text`). The rest of the error log passes as is."""
-    if record.msg == _CUT_SHORT:
-        record.msg, record.args = "Ignored premature client disconnection", ()
-    elif isinstance(record.msg, str) and record.msg.startswith(_REJECTED) and ": " in record.msg:
-        error = record.msg.split(": ", 1)[1]  # after the address (an IPv6 address has no ": ")
-        record.msg, record.args = "Invalid request: %s", (_QUOTED.sub("...", error.split(": ", 1)[0]),)
-    elif isinstance(record.msg, str) and record.msg.startswith(_APP_FAILED):
-        args = record.args if record.msg.count("%s") == 2 and isinstance(record.args, tuple) else ()
-        method = f" {logged_method({'REQUEST_METHOD': args[0]})}" if args else ""  # gunicorn takes DOE^JANE
-        exc = record.exc_info[1] if record.exc_info else None
-        record.msg, record.args = "%s%s%s", (_APP_FAILED, method, f"\n{traceback_without_text(exc)}" if exc else "")
-        record.exc_info = record.exc_text = None
-    return True
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -169,7 +107,7 @@ def on_starting(server) -> None:
     them as without it: gunicorn left them to each worker, its log said "Listening at:  (pid)", and :func:`when_ready`
     found no socket to give the client timeout. Each worker's socket was a copy of the one socket anyway."""
     logger = logging.getLogger("gunicorn.error")
-    logger.addFilter(without_client_data)
+    logger.addFilter(_logs.without_client_data)
     logger.addFilter(stalled_clients_in_one_line)
     on_reload(server)
 

@@ -9,7 +9,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .gunicorn_config import traceback_without_text
+from .log_privacy import traceback_without_text
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY
+from ..log_privacy import LOGGED_METHOD_KEY, LOGGED_PATH_KEY
 from .hosts import HOST_HEADER_KEY
 from .request_ids import REQUEST_ID_KEY
 from .server_logs import UNKNOWN_PATH

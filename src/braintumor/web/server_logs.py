@@ -15,7 +15,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
-from ..gunicorn_config import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, UNNAMED, logged_method, traceback_without_text
+from ..log_privacy import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, UNNAMED, logged_method, traceback_without_text
 from .request_ids import request_id
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
@@ -60,7 +60,7 @@ def _has_path(url_map: Map, environ: dict, status: int) -> bool:
 
 def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_map: Map | None = None
                      ) -> Callable[[dict, Callable], Iterable[bytes]]:
-    """``wsgi_app`` that puts :func:`logged_path` and :func:`~braintumor.gunicorn_config.logged_method` in the environ
+    """``wsgi_app`` that puts :func:`logged_path` and :func:`~braintumor.log_privacy.logged_method` in the environ
     as it answers, under the keys gunicorn's access log format reads (gunicorn_config.py): gunicorn itself has only the
     request line, its query string, the path decoded (line breaks and all) and the method as sent."""
 
@@ -79,7 +79,7 @@ def with_logged_path(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], url_
 def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
     """An exception no route handled: the request's method, route (the rule it matched, not its path) and id (its
     answer's X-Request-ID), and the traceback without the exceptions' texts
-    (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
+    (:func:`~braintumor.log_privacy.traceback_without_text`)."""
     route = request.url_rule.rule if request.url_rule is not None else UNKNOWN_PATH
     logger.error("unexpected error on %s %s (request id %s)\n%s", logged_method(request.environ), route,
                  request_id(request.environ), traceback_without_text(exc))
@@ -87,7 +87,7 @@ def log_unexpected(logger: logging.Logger, exc: BaseException) -> None:
 
 def waitress_without_request(record: logging.LogRecord) -> bool:
     """waitress's log (``serve`` on Windows) without the path of the request it was serving when the app raised or the
-    client left, nor the exceptions' texts (:func:`~braintumor.gunicorn_config.traceback_without_text`)."""
+    client left, nor the exceptions' texts (:func:`~braintumor.log_privacy.traceback_without_text`)."""
     said = next((s for s in _WAITRESS_SERVING if isinstance(record.msg, str) and record.msg.startswith(s)), None)
     if said is not None:
         exc = record.exc_info[1] if record.exc_info else None
