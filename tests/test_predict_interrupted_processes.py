@@ -106,6 +106,22 @@ def test_a_closed_progress_pipe_is_not_success(data_root, tmp_path):
     assert proc.returncode == 141 and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists() or not hasattr(os, "mkfifo"), reason="needs /dev/stdout, FIFOs")
+@pytest.mark.parametrize("where", ["/dev/stdout", "fifo"])
+def test_a_reader_of_the_results_leaving_an_o_pipe_is_success(data_root, tmp_path, where):
+    """`predict DIR -o /dev/stdout | head -1` (or -o a FIFO whose reader leaves) ended with status 141 and no word, as
+    a log pipe closed under the job; `predict DIR | head -1` is 0: the reader had what it wanted."""
+    if where == "fifo":
+        where = str(tmp_path / "results")
+        os.mkfifo(where)
+    proc = _predict_process(data_root, Path(where), "--no-progress", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader = proc.stdout if where == "/dev/stdout" else open(where, "rb")  # noqa: SIM115 - closed below
+    reader.read(100)
+    reader.close()  # the reader leaves
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 0 and b"Traceback" not in err, err
+
+
 def test_a_second_sigterm_during_the_cleanups_ends_the_process(data_root, tmp_path):
     """With --workers, a second SIGTERM while the first one's cleanups ran left the process hanging for good."""
     proc = _predict_process(data_root, tmp_path / "out.jsonl", "--no-progress", "--workers", "2",

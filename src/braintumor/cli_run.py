@@ -263,8 +263,11 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _stopped(stop, args)
     except BrokenPipeError:
+        from .predict_output import results_reader_left  # (before stdout, which -o /dev/stdout names, is replaced)
+
+        left = args.command == "predict" and results_reader_left(getattr(args, "output", None))
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if _product_on_stdout(args):  # `braintumor predict DIR | head`: the reader left, not an error
+        if _product_on_stdout(args) or left:  # `braintumor predict DIR | head`: the reader left, not an error
             return 0
         # a log or progress pipe closed under a job that writes files: the job was abandoned, say so by the code
         return 128 + 13  # as if killed by SIGPIPE

@@ -9,6 +9,8 @@ import argparse
 import errno
 import json
 import os
+import select
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,6 +201,24 @@ def output_sink(output: str | None) -> Iterator[TextIO]:
         raise
     finally:
         settled(tmp)
+
+
+def results_reader_left(output: str | None) -> bool:
+    """Whether ``-o`` names a pipe whose reader has left (``-o /dev/stdout | head -1``, a FIFO, ``-o >(head -1)``):
+    the reader had what it wanted, as of ``predict DIR | head`` (exit status 0). It was 141, a log pipe closed under
+    the job, which a pipe of the results still open (the log's reader gone) stays."""
+    try:
+        if not output or not hasattr(select, "poll") or not stat.S_ISFIFO(os.stat(output).st_mode):  # (Windows)
+            return False
+        fd = os.open(output, os.O_WRONLY | os.O_NONBLOCK)  # a FIFO with no reader: ENXIO
+    except OSError as exc:
+        return exc.errno == errno.ENXIO
+    try:  # an anonymous pipe (/dev/stdout) opens whatever its readers: its write end polls POLLERR without them
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    finally:
+        os.close(fd)
 
 
 #: The key of a --heatmap run's heat map file in each record (:class:`~braintumor.heatmap_files.HeatmapWriter` sets
