@@ -102,3 +102,28 @@ def test_rows_held_back_for_the_table_are_shown_when_the_run_is_interrupted(test
     assert main(["predict", str(image)]) == 130
     header, row = capsys.readouterr().out.splitlines()
     assert header.startswith("path") and row.startswith(str(image)) and "Glioma" in row
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_path_column_leaves_each_row_on_one_line(monkeypatch):
+    """A 150-character name sized the path column to 100 on an 80-column terminal: each row, 129 columns, ran onto
+    two lines, its answer under the next row's name. On a terminal the column leaves a row's other columns room;
+    written to a file or a pipe it is as wide as before (up to 100)."""
+    from braintumor.predict_output import MAX_PATH_WIDTH, Formatter
+
+    monkeypatch.setenv("COLUMNS", "80")
+    row = {"label": "glioma", "confidence": 0.99, "ood": False}
+    long_name = "scans/" + "a" * 150 + ".jpg"
+    for out, widest in ((_Terminal(), 80), (io.StringIO(), MAX_PATH_WIDTH + 29)):
+        table = Formatter("table", out, ("glioma", "pituitary"), slices=False)
+        table.write({"path": long_name, **row})
+        table.write({"path": "b.jpg", **row})
+        table.close()
+        header, first, second = out.getvalue().splitlines()
+        assert max(map(len, (header, first, second))) == widest
+        assert first.startswith("scans/aaa") and "...aaa" in first and first.split()[1:] == ["Glioma", "99.0%"]
+        assert second.index("Glioma") == header.index("prediction")

@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import select
+import shutil
 import stat
 import sys
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ def output_format(fmt: str | None, output: str | None) -> str:
     return FORMAT_BY_SUFFIX.get(suffix, "table")
 
 
-#: The table's path column: as wide as the longest name among the first rows, up to this.
+#: The table's path column: as wide as the longest name among the first rows, up to this (and a terminal's width).
 MAX_PATH_WIDTH = 100
 
 
@@ -149,8 +150,8 @@ class Formatter:
             return
         rows = [r for r in self.buffer if isinstance(r, dict)]
         names = [record_name(r) for r in rows]
-        self.width = min(MAX_PATH_WIDTH, max([columns(n) for n in names] + [20]))
         self.slices = any("slice" in r for r in rows) or (self.slices is not False and not final)
+        self.width = min(self._widest(), max([columns(n) for n in names] + [20]))
         slice_head = f"  {'slice':>5}" if self.slices else ""
         self.out.write(f"{'path':<{self.width}}{slice_head}  {'prediction':<{self.name_width}} {'confidence':>10}\n")
         held, self.buffer = self.buffer, []
@@ -160,6 +161,15 @@ class Formatter:
             else:
                 self.write(item)
         self.out.flush()
+
+    def _widest(self) -> int:
+        """The widest the path column may be: :data:`MAX_PATH_WIDTH`, and on a terminal what leaves a row's other
+        columns on its line (at least 20): a 100-column name ran every row of an 80-column terminal onto two lines,
+        its answer under the next row's name."""
+        if not (getattr(self.out, "isatty", None) and self.out.isatty()):
+            return MAX_PATH_WIDTH  # a file or a pipe: a reader's own width
+        others = 2 + self.name_width + 1 + 10 + (7 if self.slices else 0)  # see write(): prediction, confidence, slice
+        return max(20, min(MAX_PATH_WIDTH, shutil.get_terminal_size().columns - others))
 
     def close(self) -> None:
         self.settle(final=True)
