@@ -432,6 +432,20 @@ def test_an_output_that_is_a_symbolic_link_is_written_where_it_points(tmp_path, 
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["audit.json", "r.jsonl"]
 
 
+def test_an_output_that_is_a_symbolic_link_loop_is_refused_before_any_work(tmp_path, capsys):
+    """``-o loop`` (a link leading back to itself) was replaced by a regular file, the link gone without a word;
+    ``--heatmap loop`` (or ``loop/maps``) ended after the work with ``error: File exists: loop``, exit status 1."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    nope = str(tmp_path / "nope")  # no model there: the destination is checked first
+    loop = tmp_path / "a"
+    for flag, raw in (("-o", loop), ("--heatmap", loop), ("--heatmap", loop / "maps"), ("-o", loop / "r.csv")):
+        rc, out, err = run_cli(["predict", "x.jpg", "--model", nope, flag, str(raw)], capsys)
+        assert (rc, out) == (2, "") and err == f"error: cannot write {flag} {raw}: {loop} is a symbolic link loop, " \
+            "leading to no file or folder: remove it, or choose another name\n"
+    assert loop.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
 def test_a_name_too_long_for_the_file_system_is_refused_before_any_work(tmp_path, capsys):
     """A 300-byte -o or --out ran the whole job and then ended in 'File name too long' (exit 1); a 250-byte audit
     --out, legal itself, failed on its temporary name ('.NAME.PID.tmp', 5 bytes over), which it named."""

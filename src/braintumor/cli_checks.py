@@ -23,6 +23,7 @@ from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .image_io import ImageError
+from .missing_files import missing_text
 from .output_formats import file_ending, picture_content
 
 
@@ -44,6 +45,10 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
     if long is not None:  # found only when written, after the whole run: 'File name too long', exit 1
         raise UsageError(f"cannot write {flag} {raw}: a name in it is {name_bytes(long)} bytes long, over the "
                          f"{limit} its file system takes")
+    if loop := next((p for p in (path, *path.parents) if p.is_symlink() and not p.exists()
+                     and missing_text(p).startswith("symbolic link loop")), None):  # -o replaced the link by a file;
+        raise UsageError(f"cannot write {flag} {raw}: {loop} is a symbolic link loop, leading to no file or folder: "
+                         "remove it, or choose another name")  # --heatmap was "File exists" (exit 1), after the work
     if folder and path.exists() and not path.is_dir():
         raise UsageError(f"{flag} {raw} is {file_kind(path)}; {flag} takes a folder")
     if not folder and path.is_dir():
