@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,29 @@ def test_a_device_or_pipe_given_to_resume_is_written_through_not_read(data_root,
     reader.join(10)
     assert done.returncode == 0, done.stderr
     assert got and got[0].startswith(b"path,label,") and image.name.encode() in got[0]
+
+
+@pytest.mark.parametrize("how", ["removed", "moved"])
+def test_a_resumed_file_removed_or_moved_during_the_run_fails_it(tmp_path, how):
+    """``rm out.jsonl`` (or ``mv``) under a --resume run: every later record went into the file without a name, and
+    the run ended with status 0 and no out.jsonl. The next record's flush finds FILE gone and stops the run (exit 1,
+    one line that says what happened); a device written through (/dev/null) is no file to lose."""
+    from braintumor.exit_errors import RunFailed
+    from braintumor.record_files import appended_records
+
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(RunFailed, match=r"out\.jsonl was removed or moved away during the run"), \
+            appended_records(target) as fh:
+        fh.write('{"path": "a.png"}\n')
+        fh.flush()
+        target.unlink() if how == "removed" else target.rename(tmp_path / "kept.jsonl")
+        fh.write('{"path": "b.png"}\n')
+        fh.flush()
+    (tmp_path / "link.jsonl").symlink_to(target)
+    with appended_records(tmp_path / "link.jsonl") as fh:  # a link's file: written where it leads, which keeps its name
+        fh.write('{"path": "c.png"}\n')
+        fh.flush()
+    assert target.read_text() == '{"path": "c.png"}\n'
+    with appended_records(Path(os.devnull)) as fh:
+        fh.write("x\n")
+        fh.flush()

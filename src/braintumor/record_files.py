@@ -15,16 +15,35 @@ from pathlib import Path
 from typing import TextIO
 
 from .atomic_files import no_file_made
+from .exit_errors import RunFailed
+from .wording import printable
 
 
 class _RecordFile(io.TextIOWrapper):
     """A text file appended to a record at a time, flushed after each: :attr:`whole` is its size at the last flush."""
 
     whole = 0
+    path: Path | None = None  # the name it was opened by, which should still name it (:meth:`flush`)
 
     def flush(self) -> None:
+        """Write the records so far, and raise RunFailed where the file no longer has its name: removed (or moved)
+        under a --resume run, it took every later record with it, and the run ended with status 0 and no file."""
         super().flush()
-        self.whole = os.fstat(self.fileno()).st_size
+        info = os.fstat(self.fileno())
+        self.whole = info.st_size
+        if self.path is not None and stat.S_ISREG(info.st_mode) and not _named(self.path, info):
+            shown, self.path = printable(str(self.path)), None  # said once (close flushes again)
+            raise RunFailed(f"{shown} was removed or moved away during the run, with the records written to it: run "
+                            "the same command again to write them")
+
+
+def _named(path: Path, info: os.stat_result) -> bool:
+    """Whether ``path`` (a link: the file it leads to) is the open file ``info`` describes."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino)
 
 
 @contextlib.contextmanager
@@ -41,6 +60,7 @@ def appended_records(path: Path) -> Iterator[TextIO]:
         raise no_file_made(exc, path) from None
     fh = _RecordFile(raw, encoding="utf-8", errors="surrogateescape", newline="")
     fh.whole = os.fstat(fh.fileno()).st_size
+    fh.path = path
     try:
         yield fh
     except BaseException:
