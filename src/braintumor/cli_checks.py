@@ -12,19 +12,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import NoReturn
 
 from .atomic_files import check_folder_can_be_made, final_target, missing_folder
-from .data import DatasetError, data_folders
+from .data import data_folders
 from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
-from .image_io import ImageError
 from .missing_files import missing_text
 from .output_formats import file_ending, picture_content
+from .script_entry import EXTRAS, run_script, say_missing_extras  # noqa: F401 - their old home, still imported
 
 
 def bars(no_progress: bool) -> bool:
@@ -267,34 +265,3 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-#: the extra that installs each package a command, or a script of scripts/ or benchmarks/, may import beyond the core
-#: install (README's first command)
-EXTRAS = {"matplotlib": "eval", "scipy": "dev", "skimage": "dev", "torch": "train", "onnx": "train",
-          "onnxscript": "train"}
-
-
-def run_script(main: Callable[[], int]) -> NoReturn:
-    """Exit with ``main()``'s code; a wrong --run, --data or --model ends a script of scripts/ or benchmarks/ with one
-    ``error:`` line and exit code 1, not a traceback (the scripts share this, as the subcommands share the checks)."""
-    try:
-        sys.exit(main())
-    except (DatasetError, ImageError, OSError) as exc:
-        sys.exit(f"error: {exc}")
-
-
-def say_missing_extras() -> None:
-    """Make a package of :data:`EXTRAS` that a script lacks one ``error:`` line naming the extra that installs it
-    (exit code 1), wherever it is imported, at the top or in ``main``: README's scripts run in the core install
-    (README's first command) ended in a ModuleNotFoundError traceback (clinician_inputs.py's matplotlib after 10 s of
-    work, skull_stripped.py's scipy, the training benchmarks' torch). Installed by scripts/_checkout.py and
-    benchmarks/_common.py, which every script imports first."""
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        top = (getattr(exc, "name", None) or "").partition(".")[0]
-        if not isinstance(exc, ModuleNotFoundError) or top not in EXTRAS:
-            return sys.__excepthook__(kind, exc, tb)
-        print(f"error: {Path(sys.argv[0]).name} needs {top}, which the core install leaves out: "
-              f"pip install -e \".[{EXTRAS[top]}]\" (from the clone)", file=sys.stderr)
-
-    sys.excepthook = hook
