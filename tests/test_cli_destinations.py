@@ -623,3 +623,28 @@ def test_predict_writing_from_a_folder_deleted_since_says_so_and_what_to_do(tmp_
     assert answered.returncode == 0 and json.loads(answered.stdout)["path"] == str(image), answered.stderr
     relative = predict("r.png", "--format", "jsonl")
     assert json.loads(relative.stdout)["error"].startswith("file not found: r.png (the current folder no longer exists")
+
+
+def test_an_output_behind_a_folder_that_may_not_be_entered_is_a_usage_error(tmp_path):
+    """``-o closed/r.csv`` (``chmod a-x closed``) ended in ``error: Permission denied: closed/r.csv``, exit status 1
+    as for a failed run, where every other output that cannot be written is a usage error (2) naming why. Run with
+    root's permission checks dropped (setpriv), as root enters any folder."""
+    import shutil
+
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    nope = str(tmp_path / "nope.onnx")  # no model there: the destinations are checked first
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+    as_user = drop if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    if as_user and (not shutil.which("setpriv") or subprocess.run([*as_user, "true"]).returncode):
+        pytest.skip("root here, and no setpriv to drop its permission to enter any folder")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    closed.chmod(0o600)
+    try:
+        for flag, raw in (("-o", closed / "r.csv"), ("--heatmap", closed / "sub" / "maps")):
+            done = subprocess.run([*as_user, sys.executable, "-m", "braintumor", "predict", "x.jpg", "--model", nope,
+                                   flag, str(raw)], capture_output=True, text=True, env=env, timeout=120)
+            assert (done.returncode, done.stderr) == (2, f"error: cannot write {flag} {raw}: no permission to enter "
+                                                         f"the folder {closed} (chmod u+x)\n")
+    finally:
+        closed.chmod(0o700)

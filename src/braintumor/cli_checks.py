@@ -175,7 +175,10 @@ def check_destinations(args: argparse.Namespace) -> None:
     _check_apart(args)  # first: `-o r.csv --heatmap r.csv` is one name given twice, before --heatmap's ending
     for flag, attr, folder, *inside in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)
-        check_destination(flag, raw, folder)
+        try:
+            check_destination(flag, raw, folder)
+        except PermissionError:  # a folder on the way that may not be entered: 'Permission denied: PATH', exit 1
+            raise UsageError(f"cannot write {flag} {raw}: {_closed_folder(Path(raw))}") from None
         if raw and folder:
             check_folder_name(flag, raw, inside[0] if inside else (), args.command)
         if raw and inside:
@@ -196,6 +199,12 @@ def check_destinations(args: argparse.Namespace) -> None:
                                  "as an input: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
+
+
+def _closed_folder(path: Path) -> str:
+    """Why ``path`` cannot be reached: the first folder on its way whose permissions bar entering it (no x bit)."""
+    closed = next((p for p in reversed(path.parents) if os.path.isdir(p) and not os.access(p, os.X_OK)), None)
+    return f"no permission to enter the folder {closed} (chmod u+x)" if closed else "no permission to reach it"
 
 
 def _check_apart(args: argparse.Namespace) -> None:
