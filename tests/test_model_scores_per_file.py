@@ -114,6 +114,9 @@ def test_the_cli_goes_on_past_the_file_and_writes_every_record(clf, nan_for, tes
     assert f"not finite (NaN or infinite) for {folder / 'b.jpg'}: " in records[1]["error"]
     assert code == 1  # as for any input not answered: the run went on
     err = capsys.readouterr().err  # the model's fault said once, apart from the unreadable files
+    # counted as the page's Done line counts it (wording.NOT_ANALYSED), not as an unreadable input, the input's fault
+    assert ", 0 unreadable, 1 not analysed: the model failed\n" in err, err
+    assert "unreadable input" not in err, err
     assert (f"error: the model {clf.path} gave scores that are not finite (NaN or infinite) for 1 input (their "
             "records say which): a damaged model file, or one converted wrongly; export it again, then run again "
             "without --resume (which counts their records as done)\n") in err, err

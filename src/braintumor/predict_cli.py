@@ -47,7 +47,7 @@ from .heatmap_files import HeatmapWriter, maps_go_with_the_records
 from .image_headers import image_kind
 from .input_plan import plan_inputs
 from .missing_files import stdin_key
-from .model_scores import unscored, unscored_text
+from .model_scores import unscored_text
 from .predict_output import Formatter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
@@ -204,8 +204,9 @@ def _file_piped(data: bytes) -> tuple[str, str] | None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Exit code 0 when every input was answered (classified or refused), 1 when any was unreadable (its record an
-    error). A --resume run holds -o FILE from before reading it to the end: a second is refused (resume_lock)."""
+    """Exit code 0 when every input was answered (classified or refused), 1 when any was unreadable or the model
+    failed on it (its record an error). A --resume run holds -o FILE from before reading it to the end: a second is
+    refused (resume_lock)."""
     if "-" in args.paths:
         args.paths = with_stdin(args.paths)
         check_destinations(args)  # the names read are inputs too: -o may not be one of them, nor lie in one's folder
@@ -222,7 +223,7 @@ def _predict(args: argparse.Namespace) -> int:
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
                 if getattr(args, "heatmap", None) else None)  # its folder made once the job's checks pass
-    failed_before, tally, unread, stripped, unscored_count = Counter(), Counter(), Counter(), 0, 0
+    failed_before, tally, unread, stripped = Counter(), Counter(), Counter(), 0
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
@@ -244,10 +245,9 @@ def _predict(args: argparse.Namespace) -> int:
                         fmt.note(notes_text({**rec, "notes": rec["summary"]["notes"]}))
                     continue
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
-                tally[outcome(rec)] += 1
+                tally[outcome(rec)] += 1  # "unscored": the model's fault, counted apart from the unreadable
                 stripped += noted(rec)
-                unscored_count += unscored(rec)
-                if part := unread_part(rec):
+                if outcome(rec) == "error" and (part := unread_part(rec)):
                     unread[part] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
@@ -271,11 +271,11 @@ def _predict(args: argparse.Namespace) -> int:
         if failed:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
-        if unscored_count:  # the model's fault, said once, apart from the files' own
-            print(unscored_text(clf.path, unscored_count), file=sys.stderr)
+        if tally["unscored"]:  # the model's fault, said once, apart from the files' own
+            print(unscored_text(clf.path, tally["unscored"]), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if failed or tally["unscored"] else 0
 
 
 def _scans(fmt: Formatter, items: list) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from .refusal_wording import refusals_text
 from .stripped import count_text
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, printable, review_below_text
+from .wording import LOWER_CONFIDENCE, NOT_ANALYSED, UNREADABLE, counted, printable, review_below_text
 
 
 def failed_text(failed: Counter[str], before: Counter[str], output: str | None) -> str:
@@ -47,9 +47,13 @@ def tally_text(tally: Counter, unread: Counter[str] | None = None, stripped: int
     read"). Where a scan's slices are among them (``unread``, by :func:`~braintumor.series.unread_part`), they are
     said as the line under it says them (``3 unreadable slices``): "3 unreadable" above it read as three inputs.
     Answers that look skull-stripped (``stripped``, only when some do) are said after those under 99 %, as a scan's
-    summary says them (:func:`~braintumor.stripped.count_text`): each row carried the note, the last line nothing."""
+    summary says them (:func:`~braintumor.stripped.count_text`): each row carried the note, the last line nothing.
+    Inputs or slices the model failed on (``tally["unscored"]``: its scores not finite) are said last, only when there
+    are any, as the page's "Done:" line says them (``1 not analysed: the model failed``): they were counted among the
+    unreadable, the input's fault."""
     classified = tally["ok"] + tally["review"]
     refused = refusals_text(tally["ood"] + tally["turned"], tally["turned"])
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
             f"({review_below_text()}), " + (f"{count_text(stripped)}, " if stripped else "") + f"{refused}, "
-            + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}"))
+            + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}")
+            + (f", {tally['unscored']} {NOT_ANALYSED}: the model failed" if tally["unscored"] else ""))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from .classes import display_name
 from .image_io import ImageError
-from .model_scores import NonFiniteScores
+from .model_scores import NonFiniteScores, unscored
 from .orientation import TURN_ADVICE
 from .prediction import Prediction, probability_text
 from .predictor import Classifier
@@ -40,10 +40,11 @@ def turned(rec: dict | Prediction) -> bool:
 
 
 def outcome(rec: dict) -> str:
-    """How a record is counted: ``error``, ``turned``, ``ood``, ``review`` or ``ok``, by the CLI's last line and the
-    no-JavaScript page's "Done:" line alike (static/run-status.js counts them so too)."""
+    """How a record is counted: ``error``, ``unscored`` (the model failed on it: its scores not finite), ``turned``,
+    ``ood``, ``review`` or ``ok``, by the CLI's last line and the no-JavaScript page's "Done:" line alike
+    (static/run-status.js counts them so too)."""
     if "error" in rec:
-        return "error"
+        return "unscored" if unscored(rec) else "error"
     if rec.get("ood"):
         return "turned" if turned(rec) else "ood"
     return "review" if rec.get("review") else "ok"

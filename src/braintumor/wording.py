@@ -86,6 +86,10 @@ NOTE_KINDS: dict[str, str] = {STRIPPED_NOTE: "stripped"}
 #: decoded (or was refused before it was, say too large), nothing else failed; each one's record says why. The
 #: machine fields keep their names: a summary's ``failed``, a record's ``error``.
 UNREADABLE: str = "unreadable"
+#: What a file or slice the model gave scores that are not finite for (:class:`~braintumor.model_scores.UnscoredImage`)
+#: is counted as, on the CLI's last line as on the page's "Done:" line (web/done_line.py, static/run-status.js): its
+#: model's fault, not the input's, which :data:`UNREADABLE` said (the CLI counted it "1 unreadable").
+NOT_ANALYSED: str = "not analysed"
 
 
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
