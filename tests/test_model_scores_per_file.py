@@ -37,6 +37,7 @@ def nan_for(monkeypatch, clf):
         crop, _ = clf.inspect_crop(source)
         marks.append(float(to_model_input(crop[None]).mean()))
 
+    mark.clear = marks.clear  # the model file exported again: every image scored
     return mark
 
 
@@ -118,8 +119,8 @@ def test_the_cli_goes_on_past_the_file_and_writes_every_record(clf, nan_for, tes
     assert ", 0 unreadable, 1 not analysed: the model failed\n" in err, err
     assert "unreadable input" not in err, err
     assert (f"error: the model {clf.path} gave scores that are not finite (NaN or infinite) for 1 input (their "
-            "records say which): a damaged model file, or one converted wrongly; export it again, then run again "
-            "without --resume (which counts their records as done)\n") in err, err
+            "records say which): a damaged model file, or one converted wrongly; export it again, then run again (with "
+            "--resume and the same -o FILE, only they are redone)\n") in err, err
 
 
 def test_evaluate_still_stops_at_the_models_fault(clf, nan_for, small_data, tmp_path):
@@ -207,3 +208,50 @@ def test_the_done_lines_unreadable_link_skips_the_card_the_model_failed_on(clf, 
     assert 'id="card-2" tabindex="-1">c.jpg<' in page
     assert ('Done: 1 classified, <a class="status-link" href="#card-2">1 unreadable</a>, 1 not analysed: the '
             "server&#39;s model failed; tell its operator (see below).") in page, page[page.index("Done:"):][:300]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_resume_redoes_the_inputs_the_model_failed_on(clf, nan_for, test_images, stack, tmp_path, capsys, fmt):
+    """--resume counted the record of an input the model failed on as done, like an unreadable file's: once the model
+    file was exported again, the same command said 'nothing left to do' and those inputs were never scored. Their
+    records (a scan's every slice) are dropped and redone, the others kept."""
+    import csv
+    import json
+    from collections import Counter
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name, source in zip("abc", test_images["glioma"], strict=True):
+        shutil.copy(source, folder / f"{name}.jpg")
+    data = nifti_bytes(axial_volume(stack))
+    (folder / "scan.nii.gz").write_bytes(data)
+    nan_for(folder / "b.jpg")
+    nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[2])
+    out = tmp_path / f"out.{fmt}"
+    command = ["predict", str(folder), "--no-progress", "-o", str(out), "--resume"]
+
+    def records() -> list[dict]:
+        if fmt == "jsonl":
+            return [json.loads(line) for line in out.read_text().splitlines()]
+        rows = csv.DictReader(out.open(newline=""))  # a refusal's reason is in the error column too
+        return [{k: v for k, v in row.items() if v and not (k == "error" and row["ood"] == "True")} for row in rows]
+
+    assert main(command) == 1
+    assert sum("error" in r for r in records()) == 2
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{out}: dropping 7 records of inputs the model failed on (scores not finite); they are redone\n" in err
+    assert "resuming" in err and "2 records already there" in err, err
+    again = records()
+    assert Counter(r["path"].rsplit("/", 1)[-1] for r in again) == {"a.jpg": 1, "b.jpg": 1, "c.jpg": 1,
+                                                                     "scan.nii.gz": 6}
+    assert not [r for r in again if "error" in r], again
+    assert main(command) == 0  # all done: nothing dropped, nothing redone
+    assert "dropping" not in capsys.readouterr().err and len(records()) == 9

@@ -8,7 +8,8 @@ Image runs are batched exactly as one process batches them.
 
 ``--resume`` (with ``-o FILE``, jsonl or csv) appends to FILE as results arrive, flushing each
 record, instead of writing FILE at the end; a rerun skips every input whose record ``path`` is
-already in FILE (errors included: a broken file stays broken). What a
+already in FILE (errors included: a broken file stays broken), but for those the model failed on (scores not finite:
+the model file's fault), which are dropped from FILE and redone. What a
 crash can leave behind is repaired first, by rewriting FILE without it (temp file + rename):
 a last line cut short, and the records of a multi-slice input that has fewer records than slices
 (:mod:`braintumor.batch_resume`).

@@ -25,13 +25,14 @@ from .exit_errors import UsageError
 from .file_names import os_text, utf8_text
 from .image_files import is_special_file
 from .image_io import ImageError
+from .model_scores import unscored
 from .predict_output import HEATMAP_KEY
 from .record_files import appended_records
 from .resume_folders import NAMES_SAMPLED, ROOT_KEY
 from .resume_lock import lock_replacement
 from .series import unread_part
 from .volume_io import input_volumes
-from .wording import printable
+from .wording import counted, printable
 
 
 class Previous:
@@ -113,6 +114,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
+    retried: set[str] = set()  # paths of records the model failed on (model_scores.unscored): redone (_drop_retried)
     with open(target, "rb") as fh:
         for n, line, complete in _records(fh, fmt):
             if not complete:
@@ -141,6 +143,8 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             prev.done[rec["path"]] += 1
             if part := unread_part(rec):
                 prev.failed[part] += 1
+            if unscored(rec):
+                retried.add(rec["path"])
             relative = not os.path.isabs(os_text(rec["path"]))
             root = rec.get(ROOT_KEY)
             if relative and isinstance(root, str) and root:
@@ -159,7 +163,30 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
         keep = start
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)
+    if retried:
+        _drop_retried(target, fmt, prev.columns or header, retried, prev)
     return prev
+
+
+def _drop_retried(target: Path, fmt: str, header: list[str], paths: set[str], prev: Previous) -> None:
+    """Rewrite ``target`` without the records of the inputs the model failed on (``paths``: its scores not finite),
+    each of its records (a scan's other slices, a zip's other series under its name) taken out of ``prev``, so that
+    they are redone: their failure was the model file's, not theirs, and counted as done they were never retried once
+    it was replaced (a zip's member ``zip:member`` is redone with its zip, by whose name --resume knows it)."""
+    inputs = paths | {path.rsplit(":", 1)[0] for path in paths}
+    dropped = 0
+    with _rewriting(target) as (src, out):
+        for n, line, _ in _records(src, fmt):
+            rec = None if fmt == "csv" and n == 1 else _parse(line, n, fmt, header, target)
+            if rec is None or not {rec["path"], rec["path"].rsplit(":", 1)[0]} & inputs:
+                out.write(line)
+                continue
+            dropped += 1
+            prev.done[rec["path"]] -= 1
+            if part := unread_part(rec):
+                prev.failed[part] -= 1
+    print(printable(f"{target}: dropping {counted(dropped, 'record')} of inputs the model failed on (scores not "
+                    "finite); they are redone"), file=sys.stderr)
 
 
 def holds_records(target: Path, fmt: str) -> bool:
@@ -228,17 +255,24 @@ def _record_counts(path: str, summaries: bool) -> Counter[str] | None:
 
 
 def _rewrite_prefix(target: Path, size: int) -> None:
-    """Keep the first ``size`` bytes of ``target``; atomically, so a crash now loses nothing (a link's target is
-    rewritten, the link kept, as :func:`append_sink` appends to it)."""
+    """Keep the first ``size`` bytes of ``target``."""
+    with _rewriting(target) as (src, out):
+        left = size
+        while left:
+            block = src.read(min(left, 1 << 20))
+            out.write(block)
+            left -= len(block)
+
+
+@contextmanager
+def _rewriting(target: Path) -> Iterator[tuple[BinaryIO, BinaryIO]]:
+    """(``target`` to read, its new content to write): it replaces ``target`` atomically, so a crash now loses nothing
+    (a link's target is rewritten, the link kept, as :func:`append_sink` appends to it)."""
     with written_whole(target) as tmp:
         shutil.copymode(target, tmp)  # the file keeps whatever permissions it had
         lock_replacement(target, tmp)  # the run's lock goes with it (resume_lock)
         with open(tmp, "wb") as out, open(target, "rb") as src:
-            left = size
-            while left:
-                block = src.read(min(left, 1 << 20))
-                out.write(block)
-                left -= len(block)
+            yield src, out
             out.flush()
             os.fsync(out.fileno())
 

@@ -90,8 +90,9 @@ def unscored(rec: dict) -> bool:
 
 def unscored_text(model: Path | None, count: int) -> str:
     """The CLI's line under its last, for a run whose model failed on ``count`` inputs: their records said it one by
-    one among the unreadable, the model's fault said nowhere as such (the run stopped at the first, before)."""
+    one among the unreadable, the model's fault said nowhere as such (the run stopped at the first, before). A
+    --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept."""
     named = "the model" if model is None else f"the model {model}"
     return (f"error: {named} {NOT_FINITE}{counted(count, 'input')} (their records say which): a damaged "
-            "model file, or one converted wrongly; export it again, then run again without --resume (which counts "
-            "their records as done)")
+            "model file, or one converted wrongly; export it again, then run again (with --resume and the same -o "
+            "FILE, only they are redone)")
