@@ -143,6 +143,7 @@ def test_a_scans_slice_is_its_own_error_in_the_api_and_the_cli(clf, nan_for, sta
     from dicom_factory import axial_volume, nifti_bytes
 
     from braintumor.cli import main
+    from braintumor.series import summary_text
     from braintumor.volume_io import read_volumes
     from braintumor.web import create_app
     from braintumor.web.model_failures import MODEL_FAILED
@@ -155,11 +156,20 @@ def test_a_scans_slice_is_its_own_error_in_the_api_and_the_cli(clf, nan_for, sta
     assert r.status_code == 200
     results = r.get_json()["results"]
     assert [rec.get("error") for rec in results] == [None, None, MODEL_FAILED, None, None, None]
-    assert r.get_json()["series"][0]["summary"]["failed"] == 1
+    # the scan's summary counts it apart from the unreadable slices (its failed), as the Done line does
+    summary = r.get_json()["series"][0]
+    assert (summary["summary"]["failed"], summary["summary"]["model_failed"]) == (0, 1)
+    assert summary_text(summary).split("\n")[0].endswith("; 1 not analysed: the model failed")
     page = create_app(classifier=clf).test_client().post(
         "/", data={"file": [(io.BytesIO(data), "scan.nii.gz")]}, content_type="multipart/form-data").text
     assert "Done: 1 file, 6 slices: 5 classified, 1 not analysed: the server&#39;s model failed; tell its operator" \
         in page, page[page.index("Done:"):][:200]
+    # the scan's block: its line, why, and the slice's own text say "not analysed", never "unreadable"
+    block = page[page.index('class="series"'):page.index("</section>", page.index('class="series"'))]
+    assert " · 1 not analysed</p>" in block, block
+    assert "<li>1 slice not analysed:\n      the server&#39;s model gave scores that are not finite" in block, block
+    assert "<li>slice 2: not analysed (the server&#39;s model failed)</li>" in block
+    assert '<span class="swatch strip-failed"></span>Unreadable or not analysed</li>' in block  # its column's key
     path = tmp_path / "scan.nii.gz"
     path.write_bytes(data)
     assert main(["predict", str(path), "--no-progress", "--format", "jsonl"]) == 1

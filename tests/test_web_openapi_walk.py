@@ -14,6 +14,7 @@ import pytest
 from conftest import encode
 from dicom_factory import axial_volume, make_dataset, make_dicom, nifti_bytes, series, to_bytes, zip_bytes
 from PIL import Image
+from test_model_scores_per_file import nan_for  # noqa: F401  (the fixture: NaN scores for a chosen image)
 
 from braintumor import __version__
 from braintumor.image_io import read_image
@@ -79,8 +80,11 @@ def _check(doc: dict, path: str, method: str, r) -> dict:
     return body
 
 
-def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, gray, stack, data_root):
+def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, gray, stack, data_root,
+                                                      nan_for):  # noqa: F811
     from test_stripped import STRIPPED_EXAMPLES, _strip
+
+    from braintumor.volume_io import read_volumes
 
     good = test_images["glioma"][0].read_bytes()
     turned = encode(np.ascontiguousarray(np.rot90(gray)))
@@ -90,6 +94,10 @@ def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, g
     ct.Modality = "CT"
     vol = nifti_bytes(axial_volume(stack))
     bare = _strip(data_root / "Training" / STRIPPED_EXAMPLES[1])[1]  # its answers carry a note (braintumor.stripped)
+    marked = stack[0].copy()
+    marked[70:80, 70:80] = 255  # a slice of its own, which the model fails on (the others' slices are stack's)
+    failing = nifti_bytes(axial_volume([marked, stack[1]]))
+    nan_for(read_volumes(failing, name="f.nii.gz")[0].slices[0])
     cases = {
         "one image": _files(("a.jpg", good)),
         "several": _files(*[(p.name, p.read_bytes()) for c in test_images for p in test_images[c][:1]]),
@@ -106,6 +114,7 @@ def test_every_kind_of_prediction_matches_the_schema(client, doc, test_images, g
         "blank slice": _files(("bl.nii.gz", nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8), *stack[:3]])))),
         "nifti in a zip": _files(("nz.zip", zip_bytes([("a.nii.gz", nifti_bytes(axial_volume(stack[:3])))]))),
         "raw body": {"data": vol, "content_type": "application/gzip"},
+        "model failed on a slice": _files(("f.nii.gz", failing)),
         "skull-stripped": _files(("bare.png", encode(bare)), ("bare.nii.gz", nifti_bytes(axial_volume([bare] * 3)))),
         "heat maps": {**_files(("a.jpg", good), ("t.png", turned), ("h.nii.gz", vol)),
                       "query_string": {"heatmap": "1"}},

@@ -7,7 +7,7 @@ from collections import Counter
 
 from .refusal_wording import refusals_text
 from .stripped import count_text
-from .wording import LOWER_CONFIDENCE, NOT_ANALYSED, UNREADABLE, counted, printable, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, not_analysed_text, printable, review_below_text
 
 
 def failed_text(failed: Counter[str], before: Counter[str], output: str | None) -> str:
@@ -56,4 +56,4 @@ def tally_text(tally: Counter, unread: Counter[str] | None = None, stripped: int
     return (f"{sum(tally.values())} scored: {classified} classified, {tally['review']} of them with {LOWER_CONFIDENCE} "
             f"({review_below_text()}), " + (f"{count_text(stripped)}, " if stripped else "") + f"{refused}, "
             + (unread_text(unread) if unread and unread["slice"] else f"{tally['error']} {UNREADABLE}")
-            + (f", {tally['unscored']} {NOT_ANALYSED}: the model failed" if tally["unscored"] else ""))
+            + (f", {not_analysed_text(tally['unscored'])}" if tally["unscored"] else ""))

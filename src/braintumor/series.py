@@ -20,7 +20,7 @@ from .predictor import Classifier
 from .refusal_wording import not_classified_texts
 from .stripped import count_text, noted
 from .volume_objects import Slice, Volume
-from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, input_error, printable, review_below_text
+from .wording import LOWER_CONFIDENCE, UNREADABLE, counted, input_error, not_analysed_text, printable, review_below_text
 
 #: How many of the most suspicious slices a summary lists (and the web app draws heat maps for).
 TOP_SLICES: int = 5
@@ -121,8 +121,11 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
     Slices refused (``ood``: e.g. the empty ends of a volume) are counted apart and never ranked as suspicious:
     their probabilities mean nothing. ``refused_turned`` is how many of them were refused as turned (a series
     stored turned: its slices are brain MRI, to rotate and resend), a part of ``refused``, whose meaning is unchanged.
+    ``model_failed`` (only when some) counts the slices the model gave scores that are not finite for, apart from
+    ``failed`` (unreadable): they were counted unreadable, the scan's fault, where the model's file was at fault.
     """
     refused = sum(bool(r.get("ood")) for r in records if "error" not in r)
+    model_failed = sum(map(unscored, records))
     good = [r for r in records if r.get("label") is not None]
     counts = {c: sum(r["label"] == c for r in good) for c in classes}
     ranked = sorted(good, key=lambda r: (-tumour_probability(r["probabilities"]), r.get("slice", 0)))
@@ -132,7 +135,7 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
         "classified": len(good),
         "refused": refused,
         "refused_turned": sum(turned(r) for r in records if "error" not in r),
-        "failed": len(records) - len(good) - refused,
+        "failed": len(records) - len(good) - refused - model_failed,
         "flagged": sum(bool(r.get("review")) for r in good),
         "counts": counts,
         "most_suspicious": [{"slice": r.get("slice", 0), "label": r["label"],
@@ -140,6 +143,8 @@ def summarise(volume: Volume, records: list[dict], classes: tuple[str, ...], top
     }
     if stripped := sum(noted(r) for r in good):  # only then: a summary's fields are as before
         summary["stripped"] = stripped
+    if model_failed:  # only then, as stripped
+        summary["model_failed"] = model_failed
     if volume.notes:
         summary["notes"] = list(volume.notes)
     return summary
@@ -176,6 +181,7 @@ def summary_text(rec: dict) -> str:
     side = s.get("refused_turned") or 0
     said = not_classified_texts(s.get("refused", 0) - side, side)
     said += [f"{s['failed']} {UNREADABLE}"] if s.get("failed") else []  # the page's word (it said "failed")
+    said += [not_analysed_text(s["model_failed"])] if s.get("model_failed") else []  # as the run's last line
     unclassified = "".join(f"; {words}" for words in said)
     # no slice classified: no class counts (the page's line too), "Glioma 0, Meningioma 0, ..." read as an answer
     counts = f": {counts}" if s["classified"] else ""

@@ -92,6 +92,12 @@ UNREADABLE: str = "unreadable"
 NOT_ANALYSED: str = "not analysed"
 
 
+def not_analysed_text(n: int, why: str = "the model failed") -> str:
+    """``1 not analysed: the model failed``, a count of :data:`NOT_ANALYSED` with why (the web app's: its server's
+    model, and to tell its operator): the CLI's last line and a scan's summary, the page's "Done:" line."""
+    return f"{n} {NOT_ANALYSED}: {why}"
+
+
 #: What ``braintumor predict`` and the web page say of a file no reader recognised: they read scans too, and the 2-D
 #: reader's message ("expected JPEG, PNG, BMP, TIFF or WebP content") named the image formats only.
 NOT_AN_INPUT: str = ("not a recognised image or scan: expected a JPEG, PNG, BMP, TIFF or WebP image, a DICOM file, "

@@ -128,6 +128,9 @@ def component_schemas(classes: list[str]) -> dict:
                                            f"'{TURNED_RESEND}'"},
                         "failed": {"type": "integer", "description": f"slices that could not be read ({UNREADABLE}, "
                                    "as the page and the CLI count them)"},
+                        "model_failed": {"type": "integer", "minimum": 1, "description": "slices the server's model "
+                                         "gave scores that are not finite for, not counted in `failed` (only when "
+                                         "there are some): its model file's fault, not the upload's"},
                         "flagged": {"type": "integer", "description": "classified slices with lower confidence "
                                     "(`review` true)"},
                         "stripped": {"type": "integer", "minimum": 1, "description": "classified slices whose "

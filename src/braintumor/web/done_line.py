@@ -10,7 +10,7 @@ from markupsafe import Markup
 from ..refusal_wording import not_classified_texts
 from ..series import outcome, unread_part
 from ..stripped import count_text, noted
-from ..wording import LOWER_CONFIDENCE, NOT_ANALYSED, UNREADABLE, counted
+from ..wording import LOWER_CONFIDENCE, UNREADABLE, counted, not_analysed_text
 from .model_failures import MODEL_FAILED_SHORT, model_failed
 from .volumes import Entry
 
@@ -68,7 +68,7 @@ def done_text(entries: list[Entry], files: int) -> str:
     head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
     tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
     text = f"Done: {head}{', '.join(said)}{tail}"
-    after = f"{'; ' if unread and several else ', '}{failed} {NOT_ANALYSED}: {MODEL_FAILED_SHORT}" if failed else ""
+    after = f"{'; ' if unread and several else ', '}{not_analysed_text(failed, MODEL_FAILED_SHORT)}" if failed else ""
     # the count linked: the line's last, of files ("2 unreadable" of one record each, "1 file unreadable"), not slices'
     linked = tail[2:] if several else said[-1] if tally["error"] else ""
     first = next((i for i, entry in enumerate(entries) if any(  # not a card the model failed on: not "unreadable"

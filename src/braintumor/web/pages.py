@@ -26,7 +26,15 @@ from ..series import turned
 from ..sessions import is_int8
 from ..stripped import count_text
 from ..volume_io import MAX_VOLUME_BYTES
-from ..wording import LOWER_CONFIDENCE, SEND_SMALLER, UNREADABLE, printable, review_below_text, unread_format_text
+from ..wording import (
+    LOWER_CONFIDENCE,
+    NOT_ANALYSED,
+    SEND_SMALLER,
+    UNREADABLE,
+    printable,
+    review_below_text,
+    unread_format_text,
+)
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
@@ -120,6 +128,13 @@ def _unreadable() -> str:
     """What a slice that could not be read is called on a series' line and in its text, as the CLI's summary calls
     it (a global, as above)."""
     return UNREADABLE
+
+
+@bp.app_template_global("not_analysed")
+def _not_analysed() -> str:
+    """What a slice the server's model failed on is called on a series' line and in its text, as the Done line counts
+    it (not unreadable: the upload is not at fault)."""
+    return NOT_ANALYSED
 
 
 @bp.app_template_global("turned_resend")

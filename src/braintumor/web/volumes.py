@@ -21,12 +21,13 @@ from ..checkpoint_inputs import CheckpointInput
 from ..heatmap import explain_crops
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
+from ..model_scores import unscored
 from ..predictor import Classifier
 from ..scan_sniff import sniff
 from ..series import NO_TUMOUR, error_record, summary_record, tumour_probability, turned, volume_records
 from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes
 from ..volume_objects import Slice, taken_pixels
-from ..wording import INPUT_KINDS, UNREADABLE, size_text
+from ..wording import INPUT_KINDS, NOT_ANALYSED, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
 from .model_failures import model_failure_text
 
@@ -62,13 +63,14 @@ class Entry:
 
     @property
     def refusals(self) -> list[tuple[str, str, int]]:
-        """Why slices were not classified: ("not classified" or "unreadable", each reason the refused or unreadable
-        slices were given, how many were), most first (ties: first given first), as series.js counts them: the page
-        said only "4 not classified (unlike brain MRI)", and a series stored on its side never said so (a refused
-        slice has no card); a 2 x 2 x 3 volume's "3 unreadable" said nothing of their size, which the CLI and API
-        said."""
+        """Why slices were not classified: ("not classified", "unreadable" or "not analysed" (the model failed on it),
+        each reason the refused or unreadable slices were given, how many were), most first (ties: first given first),
+        as series.js counts them: the page said only "4 not classified (unlike brain MRI)", and a series stored on its
+        side never said so (a refused slice has no card); a 2 x 2 x 3 volume's "3 unreadable" said nothing of their
+        size, which the CLI and API said."""
         return [(*said, n) for said, n in Counter(
-            ("not classified", r["reason"]) if r.get("ood") and r.get("reason") else (UNREADABLE, r["error"])
+            ("not classified", r["reason"]) if r.get("ood") and r.get("reason") else
+            (NOT_ANALYSED if unscored(r) else UNREADABLE, r["error"])
             for r in self.records if (r.get("ood") and r.get("reason")) or r.get("error")).most_common()]
 
 
@@ -77,9 +79,11 @@ def strip_entry(rec: dict) -> dict:
     probability (a refused slice's probabilities mean nothing); ``turned``: refused as turned (its text says to
     rotate it, not that it is unlike brain MRI); ``review``: the confidence of an answer with lower confidence, said
     on its line with its class (the summary counted "1 with lower confidence" and nothing on the page said which
-    slice, when it was not among the cards of the most suspicious; its tumour probability may be >99.9 %)."""
+    slice, when it was not among the cards of the most suspicious; its tumour probability may be >99.9 %);
+    ``model_failed``: a failed slice the model failed on (said "not analysed", not "unreadable")."""
     state = "failed" if "error" in rec else ("refused" if rec.get("ood") else "ok")
     return {"slice": rec["slice"], "label": rec.get("label"), "state": state, "turned": turned(rec),
+            "model_failed": unscored(rec),
             "p": tumour_probability(rec["probabilities"]) if state == "ok" else None,
             "review": rec["confidence"] if state == "ok" and rec.get("review") else None}
 

@@ -50,18 +50,25 @@ window.braintumorSeries = function (helpers) {
     return document.getElementById("upload-form").dataset.turnedResend;
   }
 
+  // a slice the server's model failed on (web/model_failures.model_failed): "not analysed", not "unreadable"
+  function modelFailed(rec) {
+    return Boolean(rec.error) && rec.error === document.getElementById("upload-form").dataset.modelFailed;
+  }
+
   function stripEntry(rec) {  // as volumes.strip_entry
     const state = rec.error ? "failed" : (rec.ood ? "refused" : "ok");
     const p = state === "ok" ? 1 - ((rec.probabilities && rec.probabilities.notumor) || 0) : null;
     return { slice: rec.slice, label: rec.label, state: state, turned: isTurned(rec), p: p,
-      review: state === "ok" && rec.review ? rec.confidence : null };
+      review: state === "ok" && rec.review ? rec.confidence : null, modelFailed: modelFailed(rec) };
   }
 
   function sliceText(t, names) {
     if (t.state === "refused") {
       return "slice " + t.slice + ": not classified (" + (t.turned ? turnedResend() : "unlike brain MRI") + ")";
     }
-    if (t.state === "failed") return "slice " + t.slice + ": unreadable";
+    if (t.state === "failed") {
+      return "slice " + t.slice + (t.modelFailed ? ": not analysed (the server's model failed)" : ": unreadable");
+    }
     return "slice " + t.slice + ": " + (names[t.label] || t.label) +  // which slice the summary's count means
       (t.review !== null ? " with lower confidence (" + percent(t.review) + ")" : "") +  // wording.LOWER_CONFIDENCE
       ", tumour probability " + percent(t.p);
@@ -93,6 +100,7 @@ window.braintumorSeries = function (helpers) {
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
+      (s.model_failed ? " · " + s.model_failed + " not analysed" : "") +  // wording.NOT_ANALYSED: why, below
       (s.flagged ? " · " + s.flagged + " with lower confidence" : "") +  // wording.LOWER_CONFIDENCE, as the cards
       (s.stripped ? " · " + window.braintumorText.stripped(s.stripped) : "");  // stripped.count_text's words
     // why slices were not classified or unreadable, each reason once with its count, most first (as
@@ -100,7 +108,7 @@ window.braintumorSeries = function (helpers) {
     const reasons = new Map();
     records.forEach(function (rec) {
       const said = rec.ood && rec.reason ? " not classified: " + printable(rec.reason)
-        : rec.error ? " unreadable: " + printable(rec.error) : null;  // wording.UNREADABLE
+        : rec.error ? (modelFailed(rec) ? " not analysed: " : " unreadable: ") + printable(rec.error) : null;
       if (said) reasons.set(said, (reasons.get(said) || 0) + 1);
     });
     const refusals = block.querySelector(".series-refusals");
@@ -117,6 +125,7 @@ window.braintumorSeries = function (helpers) {
     const n = Math.max(s.slices, 1);
     svg.setAttribute("viewBox", "0 0 " + n + " 105");  // under the bars, a mark per classified slice (_series.html)
     svg.querySelector(".strip-mid").setAttribute("x2", String(n));
+    if (s.model_failed) block.querySelector(".strip-legend [data-class=failed]").append(" or not analysed");
     const list = block.querySelector(".strip-list");
     records.filter(function (rec) { return rec.slice !== undefined; }).forEach(function (rec) {
       const t = stripEntry(rec);

@@ -1,0 +1,39 @@
+"""A scan's slice the server's model gave scores that are not finite for is "not analysed" in its scan's block (the
+series line, why, the slice's own text, the strip's key) and on the Done line, with JavaScript as without: both said
+it was "unreadable", the upload's fault, where the server's model file was at fault. Skipped, never failed, when
+chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import pytest
+from dicom_factory import axial_volume, nifti_bytes
+from test_browser import pytestmark, sent_page  # noqa: F401  (same skip rules)
+from test_model_scores_per_file import nan_for  # noqa: F401  (the fixture: NaN scores for a chosen image)
+
+from braintumor.volume_io import read_volumes
+from braintumor.web.model_failures import MODEL_FAILED
+
+pytest.importorskip("playwright.sync_api")
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_a_slice_the_model_failed_on_is_not_analysed(server, chromium, nan_for, stack, js):  # noqa: F811
+    data = nifti_bytes(axial_volume(stack))
+    nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[2])
+    files = [{"name": "scan.nii.gz", "mimeType": "application/gzip", "buffer": data}]
+    context, page = sent_page(chromium, server, files, js)
+    try:
+        block = page.locator("#results .series")
+        assert block.locator(".series-line").inner_text().endswith(" · 1 not analysed")
+        why = [" ".join(text.split()) for text in block.locator(".series-refusals li").all_text_contents()]
+        assert why == [f"1 slice not analysed: {MODEL_FAILED}"]
+        said = block.locator(".strip-list li").all_text_contents()
+        assert said[2] == "slice 2: not analysed (the server's model failed)", said
+        assert block.locator(".strip-legend [data-class=failed]").text_content() == "Unreadable or not analysed"
+        done = " ".join(page.locator("#page-status").inner_text().split())
+        assert done.startswith("Done: 1 file, 6 slices: "), done
+        assert done.endswith(" classified, 1 not analysed: the server's model failed; tell its operator (see "
+                             "below)."), done
+        assert "unreadable" not in block.locator(".series-line").inner_text() + done
+    finally:
+        context.close()
