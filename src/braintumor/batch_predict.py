@@ -90,10 +90,14 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
                on_skip: Callable[[], object] | None = None) -> Iterator[Unit]:
     """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out (``on_skip`` is called
     for each); ``on_note``: see :func:`~braintumor.input_plan.plan_inputs`; ``planned``: what ``plan_inputs(paths)``
-    gave, where it was listed already."""
+    gave, where it was listed already. A zip whose records are all its NIfTI members' (``zip:member``, none under
+    the zip's own name) is known by them: it was scored again, and its records written again, at each --resume."""
     keyed: Counter = Counter()
+    members: set[str] = set()  # the keys of the inputs (zips) records were written for as "input:member"
     for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
         keyed[resume_key(name)] += n
+        if ":" in name and n > 0:
+            members.add(resume_key(name.rsplit(":", 1)[0]))
     done = keyed
 
     def taken(key: str, whole: bool = False) -> bool:
@@ -119,7 +123,10 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
             if not taken(item["path"]):
                 yield item
         elif isinstance(item, VolumeInput) and not taken(item.path, whole=True):
-            yield item.path
+            if resume_key(item.path) not in members:
+                yield item.path
+            elif on_skip is not None:
+                on_skip()
     if images:
         yield images
 
