@@ -11,7 +11,6 @@
   const W = 300, H = 80;   // chart coordinates (the SVG scales to its box)
   const history = [];      // [{t, s}] newest last
   let span = 30;           // seconds the charts show now: grows with the history, up to SPAN_S
-  let names = {};          // class -> display name
 
   function byId(id) { return document.getElementById(id); }
   function setText(id, text) { const el = byId(id); if (el) el.textContent = text; }
@@ -20,6 +19,7 @@
   const num = numbers.num, pct = numbers.pct, rate = numbers.rate, conf = numbers.conf, secs = numbers.secs;
   const quantile = numbers.quantile, bucketDiff = numbers.bucketDiff, niceMax = numbers.niceMax;
   const fetchJson = window.braintumorFetchJson;  // a JSON answer, or an error after `wait` ms (dashboard-fetch.js)
+  const model = window.braintumorDashboardModel;  // the model card and the classes' names (dashboard-model.js)
 
   // The oldest snapshot at most `age` seconds older than history[i] (history[i - 1] at least).
   function before(i, age) {
@@ -139,8 +139,8 @@
         li.dataset.class = c;
         li.innerHTML = '<span class="key series-' + (k % 6) + '"></span><span class="mix-name"></span>' +
           '<meter min="0" max="1" value="0"></meter><span class="mix-value"></span>';
-        li.querySelector(".mix-name").textContent = names[c] || c;
-        li.querySelector("meter").setAttribute("aria-label", names[c] || c);
+        li.querySelector(".mix-name").textContent = model.name(c);
+        li.querySelector("meter").setAttribute("aria-label", model.name(c));
         list.appendChild(li);
       });
     }
@@ -232,22 +232,6 @@
     drawErrors(s.errors);
   }
 
-  function fillModel(card) {
-    names = card.display_names || {};
-    setText("model-name", card.name || "–");
-    setText("model-version", card.model_version || "–");
-    const fp = card.data_fingerprint || "";
-    setText("model-fingerprint", fp ? fp.slice(0, 16) + "…" : "–");
-    if (fp) byId("model-fingerprint").title = fp;
-    setText("model-classes", (card.classes || []).map(function (c) { return names[c] || c; }).join(", ") || "–");
-    const m = card.metrics || {};
-    // two decimals: one rounded 99.47 % up to "99.5%", past a 99.5 % target it does not reach
-    setText("model-accuracy", m.accuracy !== undefined ? (100 * m.accuracy).toFixed(2) + "%" +
-      (m.n ? " of " + num(m.n) : "") : "–");
-    setText("model-f1", m.macro_f1 !== undefined ? m.macro_f1.toFixed(4) : "–");
-    setText("model-created", card.created || "–");
-  }
-
   async function poll(root, status, wait) {
     try {
       const stats = await fetchJson(root.dataset.stats, wait);
@@ -278,7 +262,7 @@
     const status = byId("dash-status");
     const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
     try {
-      fillModel(await fetchJson(root.dataset.model, 5 * every));
+      model.fill(await fetchJson(root.dataset.model, 5 * every));
     } catch (err) {
       setText("model-name", "could not load the model card");
     }
