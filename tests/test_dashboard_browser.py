@@ -342,3 +342,59 @@ def test_a_model_card_left_unanswered_does_not_keep_the_numbers_away(served, chr
         sync_api.expect(page.locator("#model-name")).to_have_text("could not load the model card")
     finally:
         page.close()
+
+
+def test_the_model_card_follows_a_restart_with_another_model(served, chromium):
+    """A new model is put in service by restarting the server (docs/DEPLOY.md); the open page loaded the card once and
+    went on showing the old model's name, version and scores over the new one's numbers. It loads the card again when
+    the server's model (``model`` in /api/v1/stats) changes."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    card = app.test_client().get("/api/v1/model").get_json()
+    after = [_snapshot(real, 1004, 2), _snapshot(real, 1006, 6)]
+    for s in after:
+        s["model"] = {**s["model"], "version": "9.9.9", "data_fingerprint": "f" * 64}
+    answers = [_snapshot(real, 1000, 100), _snapshot(real, 1002, 120), *after]  # then a restart, another model
+    cards: list[dict] = []
+
+    def model(route):
+        new = bool(cards) and len(answers) == 1  # the first card is the old model's, later ones the new's
+        cards.append(card)
+        route.fulfill(json={**card, "model_version": "9.9.9", "data_fingerprint": "f" * 64} if new else card)
+
+    page = chromium.new_page()
+    try:
+        page.route("**/api/v1/model", model)
+        _scripted_dashboard(base, page, answers)
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
+        sync_api.expect(page.locator("#model-version")).to_have_text("9.9.9", timeout=10_000)
+        assert page.locator("#model-fingerprint").inner_text() == "f" * 16 + "…"
+        page.wait_for_timeout(1000)  # four polls more of the same model: no card loaded again
+        assert len(cards) == 2
+    finally:
+        page.close()
+
+
+def test_a_model_card_that_did_not_come_is_asked_for_again(served, chromium):
+    """A card not answered when the page opened (a busy or restarting server) left "could not load the model card"
+    for as long as the page stayed open, over numbers that came. Each poll asks for it again until it comes."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    card = app.test_client().get("/api/v1/model").get_json()
+    asked: list[int] = []
+
+    def model(route):
+        asked.append(1)
+        if len(asked) > 1:  # the first never answered
+            route.fulfill(json=card)
+
+    page = chromium.new_page()
+    try:
+        page.route("**/api/v1/model", model)
+        _scripted_dashboard(base, page, [_snapshot(real, 1000, 100)])
+        # (it says "could not load the model card" until the next poll: too short a time to catch here)
+        sync_api.expect(page.locator("#model-name")).to_have_text(card["name"], timeout=10_000)
+        sync_api.expect(page.locator("#model-version")).to_have_text(card["model_version"])
+        assert len(asked) == 2
+    finally:
+        page.close()

@@ -248,6 +248,7 @@
       if (status.textContent !== live) status.textContent = live;
       status.parentElement.classList.remove("is-error");
       byId("dash-updated").textContent = "· updated " + new Date(stats.time * 1000).toLocaleTimeString("en-GB");
+      model.follow(root.dataset.model, wait, stats.model);  // after the numbers, not awaited (dashboard-model.js)
     } catch (err) {
       const text = "Could not read the metrics (" + err.message + "); retrying.";
       if (status.textContent !== text) status.textContent = text;
@@ -261,11 +262,6 @@
     if (!root) return;
     const status = byId("dash-status");
     const every = Math.max(250, Number(root.dataset.intervalMs) || 2000);
-    try {
-      model.fill(await fetchJson(root.dataset.model, 5 * every));
-    } catch (err) {
-      setText("model-name", "could not load the model card");
-    }
     const tick = async function () {
       await poll(root, status, 5 * every);
       setTimeout(tick, every);
