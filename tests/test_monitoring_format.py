@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import REPO, encode
 from PIL import Image
-from prometheus_client import values
+from prometheus_client import generate_latest, values
 from prometheus_client.parser import text_string_to_metric_families
 
 from braintumor.web import create_app
@@ -219,3 +219,29 @@ def test_label_values_are_escaped(tiny_classifier, tmp_path, monkeypatch):
         [(_, labels)] = [k for k in m if k[0] == "braintumor_model_info"]
         assert dict(labels)["name"] == odd and dict(labels)["version"] == "1\\2"
 
+
+
+def test_model_info_is_the_live_workers_model_only(tmp_path, monkeypatch):
+    """A worker replaced by one that loaded another model (a file replaced, then SIGHUP or --max-requests, where serve
+    holds no in-memory copy of it) left its model's series at 1 for good, files being named by slot: /metrics then
+    gave two models, and /api/v1/stats's ``model`` (the dashboard's) the old one."""
+    from types import SimpleNamespace
+
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    from braintumor import gunicorn_config
+    from braintumor.web.monitoring import Metrics
+    from braintumor.web.stats import summarize
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for version in ("1.0.0", "2.0.0"):  # the worker of slot 0, then the one that takes its slot
+        monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue(lambda: 0))
+        Metrics.create({"name": "m", "model_version": version}, ("a",))
+        if version == "1.0.0":
+            gunicorn_config.child_exit(None, SimpleNamespace(metrics_slot=0, pid=1))
+    reg = CollectorRegistry(auto_describe=False)
+    multiprocess.MultiProcessCollector(reg, path=str(tmp_path))
+    _, samples = exposition(generate_latest(reg).decode())
+    served = [dict(labels)["version"] for (name, labels), v in samples.items() if name == "braintumor_model_info" and v]
+    assert served == ["2.0.0"]
+    assert summarize(reg, ["a"])["model"]["version"] == "2.0.0"

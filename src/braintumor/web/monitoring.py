@@ -104,8 +104,10 @@ class Metrics:
             errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors, {UNREADABLE} files ({IMAGE_ERROR}) and "
                            f"files the model gave scores that are not finite ({MODEL_FAILURE}).",
                            ["kind"], registry=reg),
+            # "livemax": a dead worker's series goes with it (gunicorn_config.child_exit); "max" kept a replaced
+            # worker's model at 1 for good in its slot's file, beside its successor's other model
             model_info=Gauge("braintumor_model_info", "The model this server runs (value 1).",
-                             ["name", "version", "data_fingerprint", "quantized"], multiprocess_mode="max",
+                             ["name", "version", "data_fingerprint", "quantized"], multiprocess_mode="livemax",
                              registry=reg),
             workers=Gauge("braintumor_workers", "Processes serving requests (gunicorn workers alive).",
                           multiprocess_mode="livesum", registry=reg),
