@@ -398,3 +398,27 @@ def test_a_model_card_that_did_not_come_is_asked_for_again(served, chromium):
         assert len(asked) == 2
     finally:
         page.close()
+
+
+def test_a_restart_whose_counts_passed_the_old_ones_starts_afresh_too(served, chromium):
+    """The page told a restart by its request count going down: a server restarted while the page did not poll (a
+    laptop asleep, a background tab throttled) and then sent more requests than before was taken for the same one,
+    its counts differenced with the old server's (images/s below zero). The stats' ``run`` changes at each start."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    before = [_snapshot(real, 1000, 2), _snapshot(real, 1002, 4)]
+    after = [_snapshot(real, 1004, 10), _snapshot(real, 1006, 16)]  # restarted: 10 requests, 1 image, then more
+    for s in before:
+        s["run"] = "a" * 16
+    for s, images in zip(after, (1, 3), strict=True):
+        s["run"] = "b" * 16
+        s["ood"]["images"] = s["predictions"]["total"] = s["confidence"]["count"] = images
+    page = chromium.new_page()
+    try:
+        _scripted_dashboard(base, page, [*before, *after])
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("16", timeout=10_000)
+        page.wait_for_timeout(600)  # a few more polls of the last answer
+        assert page.locator("#stat-rps").inner_text() == "3.00"  # (16 - 10) / 2 s: since the restart only
+        assert page.locator("#stat-ips").inner_text() == "1.00"  # (3 - 1) / 2 s, not (3 - 4) / 2 s
+    finally:
+        page.close()

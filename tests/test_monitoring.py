@@ -227,6 +227,25 @@ def test_each_app_counts_alone_and_apps_can_be_built_again_and_again(tiny_classi
     assert apps[0].extensions[EXTENSION].registry is not apps[1].extensions[EXTENSION].registry
 
 
+def test_stats_run_is_one_per_server_start(app, tiny_classifier, tmp_path, monkeypatch):
+    """``run`` tells the dashboard a restarted server (its counters from zero) from the same one: the same at every
+    poll and in every gunicorn worker of one start (their metrics folder), another at the next start."""
+    def run(a) -> str:
+        return a.test_client().get("/api/v1/stats").get_json()["run"]
+
+    first = run(app)
+    assert re.fullmatch(r"[0-9a-f]{16}", first) and run(app) == first
+    assert run(create_app(classifier=tiny_classifier)) != first  # restarted, in one process
+    starts = []
+    for folder in ("start-1", "start-2"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / folder))
+        workers = [create_app(classifier=tiny_classifier) for _ in range(2)]
+        assert run(workers[0]) == run(workers[1])  # any worker answers the poll
+        starts.append(run(workers[0]))
+    assert starts[0] != starts[1] and str(tmp_path) not in starts[0]
+
+
 def test_stats_agree_with_the_metrics(app, test_images, tiny_classifier):
     client = app.test_client()
     for cls in ("glioma", "notumor"):

@@ -13,9 +13,11 @@ error kinds from a fixed list.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -76,6 +78,8 @@ class Metrics:
     errors: Counter
     model_info: Gauge
     workers: Gauge
+    #: This app's start, in one process (:func:`run_id`).
+    run: str = field(default_factory=lambda: secrets.token_hex(8))
 
     @classmethod
     def create(cls, metadata: dict, classes: tuple[str, ...] = ()) -> Metrics:
@@ -143,6 +147,16 @@ class _WithoutCreated:
         for family in self.registry.collect():  # fresh objects each time: changing them changes no metric
             family.samples = [s for s in family.samples if s.name != family.name + "_created"]
             yield family
+
+
+def run_id(app: Flask) -> str:
+    """This server's start, for the dashboard to tell a restart (counters from zero) from the same server: under
+    gunicorn the metrics folder's, which every worker shares and each start makes afresh (SIGHUP keeps it), hashed
+    (its path names the master's pid), else the app's own."""
+    path = multiprocess_dir()
+    if path:
+        return hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:16]
+    return app.extensions[EXTENSION].run
 
 
 def registry_to_read(app: Flask) -> CollectorRegistry:
@@ -241,6 +255,7 @@ def stats() -> Response:
     st = current_app.extensions["braintumor"]
     out = summarize(registry_to_read(current_app), list(st.classifier.classes))
     out["multiprocess"] = multiprocess_dir() is not None
+    out["run"] = run_id(current_app)
     return jsonify(out)
 
 

@@ -235,10 +235,11 @@
   async function poll(root, status, wait) {
     try {
       const stats = await fetchJson(root.dataset.stats, wait);
-      // A count that went down: the server restarted, its counters from zero. Differences across that are
-      // negative rates and nonsense quantiles, so start afresh (as Prometheus's rate() treats a reset).
+      // Another run (or a count that went down): the server restarted, its counters from zero. Differences across
+      // that are negative rates and nonsense quantiles, so start afresh (as Prometheus's rate() treats a reset).
+      // The count alone missed a restart that sent more requests than before between two polls.
       const prev = history[history.length - 1];
-      if (prev && stats.requests.total < prev.s.requests.total) history.length = 0;
+      if (prev && (stats.run !== prev.s.run || stats.requests.total < prev.s.requests.total)) history.length = 0;
       history.push({ t: stats.time, s: stats });
       while (history.length > 1 && history[history.length - 1].t - history[0].t > SPAN_S + WINDOW_S) history.shift();
     // Points older than the chart still serve the one-minute windows of the oldest points shown.
