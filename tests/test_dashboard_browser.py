@@ -422,3 +422,26 @@ def test_a_restart_whose_counts_passed_the_old_ones_starts_afresh_too(served, ch
         assert page.locator("#stat-ips").inner_text() == "1.00"  # (3 - 1) / 2 s, not (3 - 4) / 2 s
     finally:
         page.close()
+
+
+def test_a_restart_with_other_classes_redraws_the_class_mix(served, chromium):
+    """The class mix was built once for as many classes as the first poll gave: a restart with a model of as many
+    classes under other names found no row for them, and every poll after failed ("Could not read the metrics
+    (Cannot read properties of null ...)") with the numbers frozen, until the page was reloaded."""
+    base, app = served
+    real = app.test_client().get("/api/v1/stats").get_json()
+    before = _snapshot(real, 1000, 4)
+    after = [_snapshot(real, 1002, 2), _snapshot(real, 1004, 6)]
+    for s in after:  # the other model's classes: as many, other names
+        s["run"] = "b" * 16
+        s["predictions"]["by_class"] = {f"class-{k}": v for k, v in enumerate(s["predictions"]["by_class"].values())}
+    page = chromium.new_page()
+    try:
+        _scripted_dashboard(base, page, [before, *after])
+        sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
+        sync_api.expect(page.locator("#dash-status")).to_contain_text("Live")
+        names = page.locator("#class-mix li").evaluate_all("items => items.map(li => li.dataset.class)")
+        assert names == [f"class-{k}" for k in range(len(real["predictions"]["by_class"]))]
+        assert page.locator("#class-mix .mix-value").first.inner_text().startswith("6 ")
+    finally:
+        page.close()

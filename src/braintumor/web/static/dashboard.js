@@ -132,7 +132,8 @@
     const list = byId("class-mix");
     const by = stats.predictions.by_class, total = stats.predictions.total;
     const classes = Object.keys(by);
-    if (list.children.length !== classes.length) {
+    // built again for other classes, not only for another number of them (a restart with another model)
+    if (Array.from(list.children, function (li) { return li.dataset.class; }).join("\n") !== classes.join("\n")) {
       list.textContent = "";
       classes.forEach(function (c, k) {
         const li = document.createElement("li");
