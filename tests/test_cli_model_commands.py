@@ -82,7 +82,8 @@ def test_a_checkpoint_export_cannot_read_is_one_line(tmp_path, capsys):
     out = tmp_path / "m.onnx"
     best, last = tmp_path / "run" / "best.pt", tmp_path / "run" / "last.pt"
     for source, message in ((tmp_path / "run", f"cannot read the checkpoint {best}: corrupt or truncated, or not a "
-                                               "PyTorch checkpoint\n"),  # not "(UnpicklingError)"
+                                               "PyTorch checkpoint; copy it again from where it was trained, export "
+                                               "another run, or train this one again"),  # not "(UnpicklingError)"
                             (last, f"{last} is not a best.pt of 'braintumor train': export the run folder (or its "
                                    "best.pt)")):
         rc, _, err = run_cli(["export", str(source), "--out", str(out)], capsys)
