@@ -14,6 +14,9 @@ from prometheus_client import CollectorRegistry
 
 #: Routes whose latency is a prediction's (the API and the no-JavaScript form).
 PREDICT_ENDPOINTS = ("api.predict", "pages.upload")
+#: The latency's ``code`` of an answered prediction: a refusal (4xx, about a millisecond) is none, and its time
+#: pulled the prediction latency p95 down (from 175 ms to 44 ms with 30 refusals after 10 predictions).
+ANSWERED = "2xx"
 
 Buckets = list[tuple[float, float]]
 
@@ -101,7 +104,8 @@ def summarize(registry: CollectorRegistry, classes: list[str]) -> dict:
         "requests": {"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint, "by_status": by_status},
         "latency_seconds": {
             "predict": _histogram(samples, "braintumor_http_request_duration_seconds",
-                                  lambda labels: labels.get("endpoint") in PREDICT_ENDPOINTS),
+                                  lambda labels: labels.get("endpoint") in PREDICT_ENDPOINTS
+                                  and labels.get("code") == ANSWERED),
             "all": _histogram(samples, "braintumor_http_request_duration_seconds"),
         },
         "predictions": {"total": sum(by_class.values()), "by_class": by_class},
