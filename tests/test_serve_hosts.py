@@ -80,6 +80,21 @@ def test_the_refusal_names_the_names_this_server_answers(tiny_classifier):
     assert "scanner" not in error  # the operator's own names are not told to whoever sent another Host
 
 
+@pytest.mark.parametrize(("answered", "said"), [
+    (["x.example"], "it answers 1 name its operator gave and any IP address (more with"),
+    (["x.example", "y.example"], "it answers 2 names its operator gave and any IP address (more with"),
+    (["127.0.0.1"], "it answers any IP address (more with"),
+    (["localhost"], "it answers localhost and any IP address (more with"),
+    (["localhost", "[::1]", "x.example"], "it answers localhost, 1 name its operator gave and any IP address (more"),
+    (["localhost", "127.0.0.2", "a.example", "b.example"], "it answers localhost, 2 names its operator gave and any IP "
+     "address (more with"),
+])
+def test_the_refusal_reads_for_any_names_answered(answered, said):
+    """Without a loopback name (``create_app(allowed_hosts=["x.example"])`` from Python) it said "it answers , 1 name
+    its operator gave", and "it answers  and any IP address" for addresses only."""
+    assert said in host_refused(answered)
+
+
 def test_an_ipv4_loopback_written_as_ipv6_answers_the_loopback_names_only():
     """``--host ::ffff:127.0.0.1`` listens where only this machine reaches, as 127.0.0.1 does, but answered every Host
     (Python's is_loopback says no to an IPv4-mapped address): the DNS-rebinding check was off on a loopback server."""

@@ -88,9 +88,12 @@ def host_refused(answered: Sequence[str]) -> str:
     names = [name for name in answered if not _is_address(name)]
     shown = [name for name in names if is_loopback(name)]
     others = len(names) - len(shown)
-    given = f", {counted(others, 'name')} its operator gave" if others else ""
+    # each part only where there is one: without a loopback name it said "it answers , 1 name its operator gave"
+    parts = [listed(shown, SHOWN_NAMES)] if shown else []
+    parts += [f"{counted(others, 'name')} its operator gave"] if others else []
+    answers = ", ".join(parts) + " and " if parts else ""
     return (f"the request's Host header (or its request line) names a host this server does not answer to: it answers "
-            f"{listed(shown, SHOWN_NAMES)}{given} and any IP address (more with serve --allowed-host NAME or "
+            f"{answers}any IP address (more with serve --allowed-host NAME or "
             f"${ALLOWED_HOSTS_ENV}; a page of another site must not reach it by DNS rebinding)")
 
 
