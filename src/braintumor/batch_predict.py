@@ -42,6 +42,7 @@ from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
 from .resume_folders import ROOT_KEY, check_working_folder, resume_root, with_root
+from .resume_members import Members
 from .wording import counted, printable
 
 
@@ -91,13 +92,15 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
     """The inputs as units of work, in order, lazily; inputs already in ``done`` are left out (``on_skip`` is called
     for each); ``on_note``: see :func:`~braintumor.input_plan.plan_inputs`; ``planned``: what ``plan_inputs(paths)``
     gave, where it was listed already. A zip whose records are all its NIfTI members' (``zip:member``, none under
-    the zip's own name) is known by them: it was scored again, and its records written again, at each --resume."""
+    the zip's own name) is known by them (those its listing holds: :mod:`~braintumor.resume_members`): it was scored
+    again, and its records written again, at each --resume."""
     keyed: Counter = Counter()
-    members: set[str] = set()  # the keys of the inputs (zips) records were written for as "input:member"
+    members: set[str] = set()  # the keys of the zips records were written for as "zip:member" (resume_members)
+    listings = Members()
     for name, n in (done or {}).items():  # the file's names, as the earlier run was given them
         keyed[resume_key(name)] += n
-        if ":" in name and n > 0:
-            members.add(resume_key(name.rsplit(":", 1)[0]))
+        if ":" in name and n > 0 and (of := listings.input_of(name)) != name:
+            members.add(resume_key(of))
     done = keyed
 
     def taken(key: str, whole: bool = False) -> bool:
