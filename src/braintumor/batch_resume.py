@@ -2,14 +2,12 @@
 
 Why its own module: resuming is a promise that a crash loses nothing and repeats nothing, so the file is checked
 record by record (the csv header asked of the formatter itself, so the two never disagree), a last line cut short
-and an unfinished multi-slice input are cut off atomically (temp file + rename), and only then appended to.
+and an unfinished multi-slice input are cut off atomically (temp file + rename), and only then appended to. Reading a
+line back as a record is :mod:`braintumor.resume_records`'s.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
 import shutil
 import sys
@@ -30,6 +28,7 @@ from .predict_output import HEATMAP_KEY
 from .record_files import appended_records
 from .resume_folders import NAMES_SAMPLED, ROOT_KEY
 from .resume_lock import lock_replacement
+from .resume_records import csv_header, parse_record, record_lines
 from .series import unread_part
 from .volume_io import input_volumes
 from .wording import counted, printable
@@ -48,61 +47,6 @@ class Previous:
         self.sample: dict | None = None  # the first 2-D input classified: the model is checked against it
 
 
-def _parse(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
-
-    bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
-                     f"(another file? remove it or choose another -o)")
-    try:
-        text = line.decode("utf-8", "surrogateescape")  # a file name that is not UTF-8, as it was written
-        if fmt == "jsonl":
-            rec = json.loads(text)
-        else:
-            row = next(csv.reader([text]))
-            if len(row) != len(header):
-                raise ValueError
-            rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-            if "path" in rec:
-                rec["path"] = csv_text_value(rec["path"])
-            if rec.pop("ood", "") == "True":
-                rec.pop("error", None)  # that column holds a refusal's reason: not a failure
-    except (ValueError, StopIteration, csv.Error):  # csv.Error: a bare \r in a cell, as predict wrote it once
-        raise bad from None
-    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
-        raise bad
-    rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
-    score = rec.get("ood_score")  # a distance: a hand-edited nan or inf was taken for one (check_same_model)
-    if score not in (None, "") and not _number(score, math.inf):
-        raise UsageError(printable(f"cannot resume: line {n} of {target} has ood_score {score}, which braintumor "
-                                   "predict never writes (a finite distance >= 0): correct or remove that line, or "
-                                   "choose another -o"))
-    # jsonl's dict, csv's class columns (between confidence and ood): a hand-edited nan was read by check_same_model
-    classes = header[header.index("confidence") + 1:header.index("ood")]
-    probs = rec.get("probabilities") or {} if fmt == "jsonl" else {c: rec[c] for c in classes if c in rec}
-    if not isinstance(probs, dict):
-        raise bad
-    for name, p in probs.items():
-        if not _number(p, 1.0):
-            raise UsageError(printable(f"cannot resume: line {n} of {target} has {name} probability {p}, which "
-                                       "braintumor predict never writes (a number from 0 to 1): correct or remove "
-                                       "that line, or choose another -o"))
-    return rec
-
-
-def _number(value: object, most: float) -> bool:
-    """Whether a record's ``value`` is a finite number from 0 to ``most`` (``float()`` takes "nan", "inf", True)."""
-    try:
-        return not isinstance(value, bool) and 0.0 <= float(value) <= most and math.isfinite(float(value))
-    except (TypeError, ValueError):  # a list, "abc"
-        return False
-
-
-def _csv_header(line: bytes) -> list[str] | None:
-    try:
-        return next(csv.reader([line.decode("utf-8", "replace")]), None)
-    except csv.Error:  # a bare \r: no header predict writes
-        return None
-
-
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:
     """Records already in ``target``, after cutting off what an interruption may have left unfinished.
 
@@ -116,13 +60,13 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
     retried: set[str] = set()  # paths of records the model failed on (model_scores.unscored): redone (_drop_retried)
     with open(target, "rb") as fh:
-        for n, line, complete in _records(fh, fmt):
+        for n, line, complete in record_lines(fh, fmt):
             if not complete:
                 print(f"{printable(str(target))}: dropping an incomplete last line (interrupted run); it is redone",
                       file=sys.stderr)
                 break
             if fmt == "csv" and n == 1:
-                columns = _csv_header(line)
+                columns = csv_header(line)
                 # (one from before records said their folder; one of a --heatmap run)
                 extras = ((), (ROOT_KEY,), (HEATMAP_KEY,), (HEATMAP_KEY, ROOT_KEY))
                 if columns in ([*header[:-1], *extra] for extra in extras) and header[-1] == "note":
@@ -133,7 +77,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
                     raise UsageError(f"cannot resume: {target} has another csv header (another model or format?)")
                 prev.header, prev.columns, header, keep = True, columns, columns, len(line)
                 continue
-            rec = _parse(line, n, fmt, header, target)
+            rec = parse_record(line, n, fmt, header, target)
             if any(k in rec for k in ("slice", "series", "summary")):
                 tail.append((keep, rec))
             else:
@@ -176,8 +120,8 @@ def _drop_retried(target: Path, fmt: str, header: list[str], paths: set[str], pr
     inputs = paths | {path.rsplit(":", 1)[0] for path in paths}
     dropped = 0
     with _rewriting(target) as (src, out):
-        for n, line, _ in _records(src, fmt):
-            rec = None if fmt == "csv" and n == 1 else _parse(line, n, fmt, header, target)
+        for n, line, _ in record_lines(src, fmt):
+            rec = None if fmt == "csv" and n == 1 else parse_record(line, n, fmt, header, target)
             if rec is None or not {rec["path"], rec["path"].rsplit(":", 1)[0]} & inputs:
                 out.write(line)
                 continue
@@ -196,23 +140,6 @@ def holds_records(target: Path, fmt: str) -> bool:
         if fmt == "csv":
             fh.readline()  # the header
         return bool(fh.read(1))
-
-
-def _records(fh: BinaryIO, fmt: str) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number, bytes, complete) of each record. A csv field may hold a newline (a file name can), so a csv
-    record runs on while its quotes are open (the writer doubles a quote inside a field: an odd count is open);
-    a record is complete when it ends with a newline outside quotes, else an interruption cut it short."""
-    pending, first = b"", 0
-    for n, line in enumerate(fh, 1):
-        first = first if pending else n
-        pending += line
-        still_open = fmt == "csv" and pending.count(b'"') % 2 == 1
-        if still_open and line.endswith(b"\n"):
-            continue
-        yield first, pending, line.endswith(b"\n") and not still_open
-        pending = b""
-    if pending:
-        yield first, pending, False
 
 
 def _unfinished_scan(tail: list[tuple[int, dict]], summaries: bool) -> tuple[str, int, list[dict]] | None:

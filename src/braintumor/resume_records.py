@@ -1,0 +1,91 @@
+"""The lines of a ``braintumor predict --resume`` FILE read back as records: where one ends (a csv field may hold a
+newline), and each checked to be a record predict writes, so that a file of something else is refused, not appended to.
+
+Apart from :mod:`braintumor.batch_resume` (at its size limit), which repairs the file with them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .csv_records import csv_text_value
+from .exit_errors import UsageError
+from .file_names import utf8_text
+from .wording import printable
+
+
+def parse_record(line: bytes, n: int, fmt: str, header: list[str], target: Path) -> dict:
+
+    bad = UsageError(f"cannot resume: line {n} of {target} is not a {fmt} record of 'braintumor predict' "
+                     f"(another file? remove it or choose another -o)")
+    try:
+        text = line.decode("utf-8", "surrogateescape")  # a file name that is not UTF-8, as it was written
+        if fmt == "jsonl":
+            rec = json.loads(text)
+        else:
+            row = next(csv.reader([text]))
+            if len(row) != len(header):
+                raise ValueError
+            rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
+            if "path" in rec:
+                rec["path"] = csv_text_value(rec["path"])
+            if rec.pop("ood", "") == "True":
+                rec.pop("error", None)  # that column holds a refusal's reason: not a failure
+    except (ValueError, StopIteration, csv.Error):  # csv.Error: a bare \r in a cell, as predict wrote it once
+        raise bad from None
+    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+        raise bad
+    rec["path"] = utf8_text(rec["path"])  # as an earlier run under an ASCII locale may have written it to jsonl
+    score = rec.get("ood_score")  # a distance: a hand-edited nan or inf was taken for one (check_same_model)
+    if score not in (None, "") and not _number(score, math.inf):
+        raise UsageError(printable(f"cannot resume: line {n} of {target} has ood_score {score}, which braintumor "
+                                   "predict never writes (a finite distance >= 0): correct or remove that line, or "
+                                   "choose another -o"))
+    # jsonl's dict, csv's class columns (between confidence and ood): a hand-edited nan was read by check_same_model
+    classes = header[header.index("confidence") + 1:header.index("ood")]
+    probs = rec.get("probabilities") or {} if fmt == "jsonl" else {c: rec[c] for c in classes if c in rec}
+    if not isinstance(probs, dict):
+        raise bad
+    for name, p in probs.items():
+        if not _number(p, 1.0):
+            raise UsageError(printable(f"cannot resume: line {n} of {target} has {name} probability {p}, which "
+                                       "braintumor predict never writes (a number from 0 to 1): correct or remove "
+                                       "that line, or choose another -o"))
+    return rec
+
+
+def _number(value: object, most: float) -> bool:
+    """Whether a record's ``value`` is a finite number from 0 to ``most`` (``float()`` takes "nan", "inf", True)."""
+    try:
+        return not isinstance(value, bool) and 0.0 <= float(value) <= most and math.isfinite(float(value))
+    except (TypeError, ValueError):  # a list, "abc"
+        return False
+
+
+def csv_header(line: bytes) -> list[str] | None:
+    try:
+        return next(csv.reader([line.decode("utf-8", "replace")]), None)
+    except csv.Error:  # a bare \r: no header predict writes
+        return None
+
+
+def record_lines(fh: BinaryIO, fmt: str) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, complete) of each record. A csv field may hold a newline (a file name can), so a csv
+    record runs on while its quotes are open (the writer doubles a quote inside a field: an odd count is open);
+    a record is complete when it ends with a newline outside quotes, else an interruption cut it short."""
+    pending, first = b"", 0
+    for n, line in enumerate(fh, 1):
+        first = first if pending else n
+        pending += line
+        still_open = fmt == "csv" and pending.count(b'"') % 2 == 1
+        if still_open and line.endswith(b"\n"):
+            continue
+        yield first, pending, line.endswith(b"\n") and not still_open
+        pending = b""
+    if pending:
+        yield first, pending, False
