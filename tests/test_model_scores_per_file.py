@@ -265,3 +265,31 @@ def test_resume_redoes_the_inputs_the_model_failed_on(clf, nan_for, test_images,
     assert not [r for r in again if "error" in r], again
     assert main(command) == 0  # all done: nothing dropped, nothing redone
     assert "dropping" not in capsys.readouterr().err and len(records()) == 9
+
+
+def test_resume_removes_the_heat_maps_of_the_records_it_drops_to_redo(clf, nan_for, stack, tmp_path, capsys):
+    """A scan the model failed on one slice of had its other slices' maps; --resume dropped all its records to redo
+    it and left those maps in DIR, named by no record, the scan's maps drawn again beside them (scan-slice0-2)."""
+    import json
+    from pathlib import Path
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    data = nifti_bytes(axial_volume(stack))
+    (tmp_path / "scan.nii.gz").write_bytes(data)
+    nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[2])
+    out, maps = tmp_path / "out.jsonl", tmp_path / "maps"
+    command = ["predict", str(tmp_path / "scan.nii.gz"), "--no-progress", "-o", str(out), "--resume", "--heatmap",
+               str(maps)]
+    assert main(command) == 1
+    assert len(list(maps.iterdir())) == 5  # the slice the model failed on has none
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0
+    assert f"{maps}: removed 5 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    named = sorted(Path(json.loads(line)["heatmap"]).name for line in out.read_text().splitlines())
+    assert named == [f"scan-slice{k}.heatmap.png" for k in range(6)]
+    assert sorted(p.name for p in maps.iterdir()) == named

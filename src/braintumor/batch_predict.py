@@ -34,6 +34,7 @@ from .batch_workers import Unit, score_unit, units_in_order
 from .csv_records import csv_columns
 from .exit_errors import RunFailed, UsageError
 from .file_names import os_text, utf8_text
+from .heatmap_files import drop_maps
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import ImageError
 from .input_plan import VolumeInput, plan_inputs
@@ -173,6 +174,8 @@ class BatchJob:
         self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
         if args.resume:
             check_working_folder(Path(args.output), self.prev)
+            if getattr(args, "heatmap", None):  # the maps of the records dropped, drawn again under their names
+                drop_maps(self.prev.maps, args.heatmap)
         self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
         if args.resume and self.prev.done:
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",

@@ -45,6 +45,16 @@ class Previous:
         self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
         self.columns: list[str] = []  # csv: its header's
         self.sample: dict | None = None  # the first 2-D input classified: the model is checked against it
+        self.maps: list[str] = []  # the heat maps named by records dropped to be redone (heatmap_files.drop_maps)
+
+    def forget(self, rec: dict, fmt: str) -> None:
+        """Take a record dropped from the file (its input redone) out of what was done, noting the heat map it named:
+        no record names that now, and the input's map drawn again took another name beside it."""
+        self.done[rec["path"]] -= 1
+        if part := unread_part(rec):
+            self.failed[part] -= 1
+        if isinstance(name := rec.get(HEATMAP_KEY), str) and name:
+            self.maps.append(csv_text_value(name) if fmt == "csv" else name)
 
 
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:
@@ -101,9 +111,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
         name, start, records = unfinished
         print(printable(f"{target}: the last multi-slice input ({name}) is unfinished; it is redone"), file=sys.stderr)
         for rec in records:
-            prev.done[rec["path"]] -= 1
-            if part := unread_part(rec):
-                prev.failed[part] -= 1
+            prev.forget(rec, fmt)
         keep = start
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)
@@ -126,9 +134,7 @@ def _drop_retried(target: Path, fmt: str, header: list[str], paths: set[str], pr
                 out.write(line)
                 continue
             dropped += 1
-            prev.done[rec["path"]] -= 1
-            if part := unread_part(rec):
-                prev.failed[part] -= 1
+            prev.forget(rec, fmt)
     print(printable(f"{target}: dropping {counted(dropped, 'record')} of inputs the model failed on (scores not "
                     "finite); they are redone"), file=sys.stderr)
 

@@ -8,13 +8,13 @@ import contextlib
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic_files import make_folder, settled, temp_beside
-from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, portable_name
+from .file_names import MAX_NAME_BYTES, clean_chars, fit_name, os_text, portable_name
 from .image_files import is_special_file
 from .model_files import ModelError
 from .predict_output import HEATMAP_KEY
@@ -140,6 +140,24 @@ class HeatmapWriter:
                 raise OSError(exc.errno, exc.strerror, str(target)) from None
             raise
 
+
+
+def drop_maps(names: Iterable[str], folder: str) -> None:
+    """Remove the heat maps ``names`` that records a --resume run dropped to redo named
+    (:meth:`~braintumor.batch_resume.Previous.forget`), where this run draws its maps in their ``folder``: left there,
+    no record named them and the inputs' maps drawn again took other names beside them (``scan-slice0-2``). Only a
+    file of a heat map's name in that folder, never a link: a record edited by hand removes nothing else."""
+    removed = 0
+    for name in names:
+        path = Path(os_text(name))
+        with contextlib.suppress(OSError):  # gone already, or the folder not there
+            if path.name.endswith(".heatmap.png") and not path.is_symlink() and path.is_file() \
+                    and os.path.samefile(path.parent, folder):
+                path.unlink()
+                removed += 1
+    if removed:
+        print(printable(f"{folder}: removed {counted(removed, 'heat map')} of the records dropped; they are drawn "
+                        "again"), file=sys.stderr)
 
 
 @contextlib.contextmanager

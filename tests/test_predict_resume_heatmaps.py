@@ -1,0 +1,47 @@
+"""``predict --resume --heatmap DIR``: the records --resume drops and redoes take their heat maps with them. Left in
+DIR, no record named them, and the input's maps drawn again took other names beside them (``scan-slice0-2``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+
+def _records(out: Path, fmt: str) -> list[dict]:
+    if fmt == "jsonl":
+        return [json.loads(line) for line in out.read_text().splitlines()]
+    return [{k: v for k, v in row.items() if v} for row in csv.DictReader(out.open(newline=""))]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_unfinished_scans_maps_go_with_its_records(stack, tmp_path, capsys, fmt):
+    """A run stopped between a scan's slices leaves its first slices' records and maps; --resume redoes the whole
+    scan: their maps are removed with them, and the scan's maps drawn again under the same names."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps = tmp_path / f"out.{fmt}", tmp_path / "maps"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    assert main(command) == 0
+    lines = out.read_bytes().splitlines(keepends=True)
+    first = 1 if fmt == "csv" else 0
+    names = sorted(Path(r["heatmap"]).name for r in _records(out, fmt))
+    assert len(names) == 6 and sorted(p.name for p in maps.iterdir()) == names
+    for rec in _records(out, fmt)[4:]:  # stopped before its last two slices: their maps and records never came
+        Path(rec["heatmap"]).unlink()
+    out.write_bytes(b"".join(lines[:first + 4]))
+    (maps / "other.heatmap.png").write_bytes(b"another run's")  # named by no dropped record: it stays
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "is unfinished; it is redone" in err, err
+    again = _records(out, fmt)
+    assert len(again) == 6 and sorted(Path(r["heatmap"]).name for r in again) == names
+    assert sorted(p.name for p in maps.iterdir()) == sorted([*names, "other.heatmap.png"])  # none that none names
+    assert f"{maps}: removed 4 heat maps of the records dropped; they are drawn again\n" in err, err
