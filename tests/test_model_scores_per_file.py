@@ -293,3 +293,29 @@ def test_resume_removes_the_heat_maps_of_the_records_it_drops_to_redo(clf, nan_f
     named = sorted(Path(json.loads(line)["heatmap"]).name for line in out.read_text().splitlines())
     assert named == [f"scan-slice{k}.heatmap.png" for k in range(6)]
     assert sorted(p.name for p in maps.iterdir()) == named
+
+
+def test_resume_redoes_an_image_named_input_colon_name_alone(clf, nan_for, stack, test_images, tmp_path, capsys):
+    """An image ``scans:a.jpg`` the model failed on was taken for a member of the DICOM folder ``scans``: that
+    folder's records were dropped and its series scored again with it."""
+    import json
+
+    from dicom_factory import series
+
+    from braintumor.cli import main
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, data in series(stack[:3]):
+        (scans / name).write_bytes(data)
+    image = tmp_path / "scans:a.jpg"
+    shutil.copy(test_images["glioma"][0], image)
+    nan_for(image)
+    out = tmp_path / "out.jsonl"
+    command = ["predict", str(scans), str(image), "--no-progress", "-o", str(out), "--resume"]
+    assert main(command) == 1
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0
+    assert f"{out}: dropping 1 record of inputs the model failed on" in capsys.readouterr().err
+    assert [json.loads(line)["path"] for line in out.read_text().splitlines()] == [str(scans)] * 3 + [str(image)]

@@ -28,6 +28,7 @@ from .predict_output import HEATMAP_KEY
 from .record_files import appended_records
 from .resume_folders import NAMES_SAMPLED, ROOT_KEY
 from .resume_lock import lock_replacement
+from .resume_members import Members
 from .resume_records import csv_header, parse_record, record_lines
 from .series import unread_part
 from .volume_io import input_volumes
@@ -124,13 +125,15 @@ def _drop_retried(target: Path, fmt: str, header: list[str], paths: set[str], pr
     """Rewrite ``target`` without the records of the inputs the model failed on (``paths``: its scores not finite),
     each of its records (a scan's other slices, a zip's other series under its name) taken out of ``prev``, so that
     they are redone: their failure was the model file's, not theirs, and counted as done they were never retried once
-    it was replaced (a zip's member ``zip:member`` is redone with its zip, by whose name --resume knows it)."""
-    inputs = paths | {path.rsplit(":", 1)[0] for path in paths}
+    it was replaced (a zip's member ``zip:member`` is redone with its zip, by whose name --resume knows it; an image
+    ``scans:a.jpg`` is none of a folder ``scans``'s: :mod:`~braintumor.resume_members`)."""
+    members = Members()
+    inputs = {members.input_of(path) for path in paths}
     dropped = 0
     with _rewriting(target) as (src, out):
         for n, line, _ in record_lines(src, fmt):
             rec = None if fmt == "csv" and n == 1 else parse_record(line, n, fmt, header, target)
-            if rec is None or not {rec["path"], rec["path"].rsplit(":", 1)[0]} & inputs:
+            if rec is None or members.input_of(rec["path"]) not in inputs:
                 out.write(line)
                 continue
             dropped += 1
