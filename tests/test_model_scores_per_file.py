@@ -319,3 +319,19 @@ def test_resume_redoes_an_image_named_input_colon_name_alone(clf, nan_for, stack
     assert main(command) == 0
     assert f"{out}: dropping 1 record of inputs the model failed on" in capsys.readouterr().err
     assert [json.loads(line)["path"] for line in out.read_text().splitlines()] == [str(scans)] * 3 + [str(image)]
+
+
+def test_resume_says_no_records_are_there_when_it_dropped_them_all(clf, nan_for, test_images, tmp_path, capsys):
+    """A FILE whose every record --resume dropped to redo said 'resuming FILE: 0 records already there'."""
+    from braintumor.cli import main
+
+    image = test_images["glioma"][0]
+    nan_for(image)
+    out = tmp_path / "out.jsonl"
+    command = ["predict", str(image), "--no-progress", "-o", str(out), "--resume"]
+    assert main(command) == 1
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "dropping 1 record of inputs" in err and "resuming" not in err, err

@@ -177,7 +177,7 @@ class BatchJob:
             if getattr(args, "heatmap", None):  # the maps of the records dropped, drawn again under their names
                 drop_maps(self.prev.maps, args.heatmap)
         self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
-        if args.resume and self.prev.done:
+        if args.resume and +self.prev.done:  # (a count that records dropped to redo took back to 0 is none)
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)
             check_same_model(args.output, self.prev, clf)
