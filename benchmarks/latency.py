@@ -23,7 +23,6 @@ alone on preprocessed batches of 32. Why: the README and docs/PERFORMANCE.md quo
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,10 @@ from typing import Any
 import numpy as np
 from _common import REPO, common_args, labelled_images, machine, percentile, print_machine, table, write_json
 
+from braintumor.cpu_quota import default_threads
 from braintumor.heatmap import encode_png, explain, normalise, overlay, upsample
 from braintumor.model_files import default_model_path
+from braintumor.model_loading import DEFAULT_MAX_THREADS
 from braintumor.prediction import softmax
 from braintumor.predictor import Classifier
 from braintumor.preprocess import PreprocessConfig, preprocess
@@ -143,7 +144,7 @@ def bench_torch(images: list[tuple[Path, str]], checkpoint: Path | None, onnx_pa
                 warmup: int, block: int = 50) -> dict[str, Any]:
     import torch
 
-    torch.set_num_threads(threads or min(os.cpu_count() or 1, 4))  # what Classifier.load gives ORT
+    torch.set_num_threads(threads or default_threads(at_most=DEFAULT_MAX_THREADS))  # what Classifier.load gives ORT
     t0 = time.perf_counter()
     model, cfg, source = _torch_model(checkpoint, onnx_path)
     load_s = time.perf_counter() - t0

@@ -24,7 +24,7 @@ from conftest import REPO
 from prometheus_client.parser import text_string_to_metric_families
 from serve_process import free_port
 
-from braintumor import gunicorn_config, metrics_folders
+from braintumor import cpu_quota, gunicorn_config, metrics_folders
 from braintumor import serve as serve_mod
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
@@ -304,4 +304,4 @@ def test_available_cpus_honours_a_container_cpu_limit(tmp_path, files, limit):
         mine = len(os.sched_getaffinity(0))
     except AttributeError:
         mine = os.cpu_count() or 1
-    assert serve_mod.available_cpus(tmp_path) == (min(mine, limit) if limit else mine)
+    assert cpu_quota.available_cpus(tmp_path) == (min(mine, limit) if limit else mine)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from braintumor import serve as serve_mod
+from braintumor import cpu_quota
 
 
 def _mine() -> int:
@@ -32,14 +32,14 @@ def test_available_cpus_honours_a_systemd_cpu_quota(tmp_path, where, expected):
     (tmp_path / "system.slice/braintumor.service").mkdir(parents=True, exist_ok=True)
     proc = tmp_path / "proc-self-cgroup"
     proc.write_text("0::/system.slice/braintumor.service\n")
-    assert serve_mod.available_cpus(tmp_path, proc) == (expected or _mine())
+    assert cpu_quota.available_cpus(tmp_path, proc) == (expected or _mine())
 
 
 def test_available_cpus_without_a_readable_proc_cgroup_reads_the_root(tmp_path):
     if _mine() < 2:
         pytest.skip("needs at least 2 CPUs in this process's affinity to tell a 1-CPU quota apart")
     (tmp_path / "cpu.max").write_text("100000 100000\n")
-    assert serve_mod.available_cpus(tmp_path, tmp_path / "missing") == 1
+    assert cpu_quota.available_cpus(tmp_path, tmp_path / "missing") == 1
 
 
 def _without_docker_blocks() -> tuple[str, str]:
@@ -107,7 +107,7 @@ def test_available_cpus_honours_a_cgroup_v1_quota_under_systemd(tmp_path, where,
                     "4:cpu,cpuacct:/system.slice/braintumor.service\n"
                     "1:name=systemd:/system.slice/braintumor.service\n"
                     "0::/system.slice/braintumor.service\n")
-    assert serve_mod.available_cpus(tmp_path, proc) == (expected or _mine())
+    assert cpu_quota.available_cpus(tmp_path, proc) == (expected or _mine())
 
 
 def _nginx_location(nginx: str, uri: str) -> str:

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
 from .batch_workers import Unit, score_unit, units_in_order
+from .cpu_quota import default_threads
 from .csv_records import csv_columns
 from .exit_errors import RunFailed, UsageError
 from .file_names import os_text, utf8_text
@@ -230,7 +231,7 @@ class BatchJob:
             if a.workers == 1:
                 scored = ((u, score_unit(self.clf, u, a.batch_size, summaries, pixels)) for u in started(units, bar))
             else:
-                threads = a.threads or max(1, (os.cpu_count() or 1) // a.workers)
+                threads = a.threads or default_threads(a.workers)
                 scored = units_in_order(started(units, bar), a.workers, str(self.clf.path), threads, a.batch_size,
                                         summaries, pixels, model_digest(self.clf))
             new = 0

@@ -1,4 +1,6 @@
-"""How many CPUs ``serve`` may use: the affinity mask capped by a cgroup CPU quota.
+"""How many CPUs this process may use (the affinity mask capped by a cgroup CPU quota), and from it every thread count
+the package picks when none is given: ``serve``'s workers and their threads, ``predict``'s (with ``--workers`` too),
+``Classifier.load``'s, training's torch threads.
 
 ``os.cpu_count()`` sees the host's cores, not a container's ``--cpus`` or a systemd unit's ``CPUQuota=``, and
 ONNX Runtime starts one thread per core it is told about: too many threads on a small quota is slower than few.
@@ -61,3 +63,12 @@ def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
     quotas = [q for d in _own_cgroups(Path(cgroup_root), Path(proc_cgroup)) if (q := _cgroup_cpus(d))]
     quota = min(quotas) if quotas else None
     return max(1, min(n, math.ceil(quota)) if quota else n)
+
+
+def default_threads(processes: int = 1, at_most: int | None = None) -> int:
+    """Threads for each of ``processes`` processes when the caller gave none: :func:`available_cpus` shared among them,
+    at least 1, at most ``at_most``. The one home of every defaulted thread count (``predict``, ``Classifier.load``,
+    ``predict --workers``, ``serve``'s workers, training): ``os.cpu_count()`` gave ``predict`` 32 threads per worker
+    in a 2-CPU container on a 64-core host."""
+    n = max(1, available_cpus() // max(1, processes))
+    return min(n, at_most) if at_most else n

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
+from .cpu_quota import default_threads
 from .missing_files import long_name_text, shown_name, tilde_text, url_text
 from .model_files import (
     MissingModelError,
@@ -35,6 +36,8 @@ METADATA_KEY = "braintumor"
 
 #: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
 MAX_THREADS: int = 256
+#: Most ONNX Runtime threads a Classifier gets when given none (the CPUs it may use: cpu_quota.default_threads).
+DEFAULT_MAX_THREADS: int = 4
 
 AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
 
@@ -85,7 +88,7 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     if empty:  # was "not a valid ONNX file ... (damaged, cut short, or made for a newer version)"
         raise ModelError(f"cannot load model {model_path}: the file is empty (0 bytes: a copy or download that did not "
                          "finish?)")
-    opts = session_options(threads or min(os.cpu_count() or 1, 4))
+    opts = session_options(threads or default_threads(at_most=DEFAULT_MAX_THREADS))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class

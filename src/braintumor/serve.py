@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cpu_quota import available_cpus
+from .cpu_quota import default_threads
 from .exit_errors import UsageError
 from .gunicorn_config import (
     CLIENT_TIMEOUT_ENV,
@@ -132,7 +132,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir): the path from the root, its '..' kept (abspath's
     # 'link/../m.onnx' was './m.onnx', another file or none) and its name the one given (the API shows it)
     kwargs = {"model_path": str(Path(path).absolute()),
-              "max_upload_mb": limit, "threads": max(1, available_cpus() // workers),
+              "max_upload_mb": limit, "threads": default_threads(workers),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts, "trusted_origins": origins}
     if debug:
         server = "Flask development server (--debug: never in production)"

@@ -37,6 +37,7 @@ from .checkpoints import (
     save_checkpoint,
     split_document,
 )
+from .cpu_quota import default_threads
 from .data import DatasetError, load_dataset
 from .data_fingerprint import fingerprint
 from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split, unvalidated_classes
@@ -109,7 +110,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     random.seed(cfg.seed)
     amp = pick_autocast_dtype(device, cfg.precision)
     if device.type == "cpu":
-        torch.set_num_threads(max(1, torch.get_num_threads()))
+        torch.set_num_threads(default_threads(at_most=torch.get_num_threads()))  # torch's ignore a CPU quota
 
     pre = cfg.preprocess_config()
     # last.pt and the best.pt beside it before the data: a cut file or --epochs below its own was said after the decode

@@ -1,0 +1,90 @@
+"""Every thread count the package picks when none is given follows the CPUs this process may use (cpu_quota), as
+``serve`` did: ``predict``, ``Classifier.load`` and training used ``os.cpu_count()``, the host's cores, so in a 2-CPU
+container on a 64-core host ``predict --workers 2`` gave each worker 32 ONNX Runtime threads."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import extra_reason
+
+from braintumor import cpu_quota
+from braintumor.model_files import default_model_path
+
+MODEL = default_model_path()
+
+
+@pytest.fixture
+def host_of_64(tmp_path, monkeypatch):
+    """A 64-core host whose cgroup (a folder of ours) says ``cpu.max``; returns a function that sets it, and the
+    affinity mask, as a container's ``--cpus`` or ``--cpuset-cpus`` would."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(cpu_quota, "_own_cgroups", lambda root, proc: [tmp_path])
+
+    def limit(quota: str | None = None, affinity: int = 64) -> None:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+        (tmp_path / "cpu.max").write_text(quota or "max 100000\n")
+
+    return limit
+
+
+def test_the_default_is_the_cpus_shared_and_capped(host_of_64):
+    host_of_64("200000 100000\n")  # docker --cpus 2
+    assert cpu_quota.default_threads() == 2 and cpu_quota.default_threads(2) == 1
+    assert cpu_quota.default_threads(4) == 1 and cpu_quota.default_threads(at_most=1) == 1
+    host_of_64(affinity=8)  # --cpuset-cpus 0-7, no quota
+    assert cpu_quota.default_threads(2) == 4 and cpu_quota.default_threads(at_most=4) == 4
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+@pytest.mark.parametrize("quota, affinity, expected", [("200000 100000\n", 64, 2), (None, 3, 3), (None, 64, 4)])
+def test_classifier_load_follows_a_container_cpu_limit(host_of_64, quota, affinity, expected):
+    """``Classifier.load()`` (``predict`` without --threads): the CPUs it may use, at most 4; was min(cpu_count, 4)."""
+    from braintumor import Classifier
+
+    host_of_64(quota, affinity)
+    clf = Classifier.load(MODEL)
+    assert clf.session.get_session_options().intra_op_num_threads == expected
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+def test_predict_workers_share_the_containers_cpus(host_of_64, monkeypatch, tmp_path, capsys):
+    """``predict --workers 2`` in a 2-CPU container: one thread per worker, not 64 / 2."""
+    from conftest import encode, synthetic_head
+
+    import braintumor.batch_predict
+    from braintumor.cli import main
+
+    host_of_64("200000 100000\n")
+    given = []
+    monkeypatch.setattr(braintumor.batch_predict, "units_in_order",
+                        lambda units, workers, model, threads, *rest: given.append((workers, threads)) or iter(()))
+    (tmp_path / "a.png").write_bytes(encode(synthetic_head(), "PNG"))
+    main(["predict", str(tmp_path / "a.png"), "--workers", "2", "--format", "jsonl"])
+    capsys.readouterr()
+    assert given == [(2, 1)]
+
+
+def test_training_caps_torchs_threads_by_the_cpu_limit(host_of_64, monkeypatch, data_root, tmp_path):
+    """torch counts the host's cores: training in a 2-CPU container ran one torch thread per core of the host."""
+    torch = pytest.importorskip("torch", reason=extra_reason("torch"))
+    import braintumor.train
+    from braintumor.cli import main
+    from braintumor.data import DatasetError
+
+    host_of_64("200000 100000\n")
+    seen = []
+
+    def stop(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        raise DatasetError("stopped by the test")
+
+    monkeypatch.setattr(braintumor.train, "load_dataset", stop)
+    before = torch.get_num_threads()
+    torch.set_num_threads(8)  # torch's own count on an 8-core host
+    try:
+        main(["train", "--data", str(data_root), "--out", str(tmp_path / "run"), "--epochs", "1"])
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [2]
