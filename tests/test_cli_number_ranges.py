@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from braintumor.cli import main
+from braintumor.cpu_quota import available_cpus
+from braintumor.wording import counted
 
-TOO_MANY = f"at most 256, got 5000 (this machine has {os.cpu_count()} CPUs)"
+TOO_MANY = f"at most 256, got 5000 (this process may use {counted(available_cpus(), 'CPU')})"
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -88,3 +88,14 @@ def test_training_caps_torchs_threads_by_the_cpu_limit(host_of_64, monkeypatch, 
     finally:
         torch.set_num_threads(before)
     assert seen == [2]
+
+
+@pytest.mark.parametrize("argv", [["predict", "x.jpg", "--threads", "5000"], ["serve", "--workers", "500"]])
+def test_too_many_threads_or_workers_names_the_cpus_of_the_container(host_of_64, capsys, argv):
+    """The error said "this machine has 64 CPUs" in a 2-CPU container: the count to pick from is 2."""
+    from braintumor.cli import main
+
+    host_of_64("200000 100000\n")
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert "(this process may use 2 CPUs)" in capsys.readouterr().err

@@ -12,8 +12,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from .cpu_quota import available_cpus
 from .model_files import version_problem
 from .upload_limits import NOT_FINITE, NOT_POSITIVE, check_upload_mb
+from .wording import counted
 
 #: ``--model`` of predict, evaluate and serve (``model_files.default_model_path``).
 MODEL_HELP = "ONNX model: a path, or a shipped model's file name (default: $BRAINTUMOR_MODEL, else the shipped model)"
@@ -145,8 +147,14 @@ def thread_count(text: str) -> int:
 
     value = positive_int(text)
     if value > MAX_THREADS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_THREADS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+        raise argparse.ArgumentTypeError(f"at most {MAX_THREADS}, got {value} ({cpus_text()})")
     return value
+
+
+def cpus_text() -> str:
+    """The CPUs to size --threads and --workers by, as an out-of-range count's error says them: those this process
+    may use (a container's CPU quota counted), not the host's cores, which os.cpu_count() gave."""
+    return f"this process may use {counted(available_cpus(), 'CPU')}"
 
 
 #: Most processes ``predict --workers`` and ``serve --workers`` start, each with its own model: more than a large
@@ -158,7 +166,7 @@ def worker_count(text: str) -> int:
     """argparse type: worker processes, 1 to :data:`MAX_WORKERS`."""
     value = positive_int(text)
     if value > MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}, got {value} (this machine has {os.cpu_count()} CPUs)")
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS}, got {value} ({cpus_text()})")
     return value
 
 
