@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from .atomic_files import remove_temps
 from .cli_checks import EXTRAS, check_destinations
@@ -26,6 +25,7 @@ from .exit_errors import AddressUnavailable, RunFailed, UsageError
 from .missing_files import current_folder_gone
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
+from .stop_hints import file_stamp, how_to_continue
 from .stop_signals import stop_in
 from .train_config import ConfigError
 from .wording import TOO_DEEP, printable
@@ -60,7 +60,7 @@ def _stop_now(signum: int, frame: object) -> None:
     _unlink_semaphores()
     what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
     lines = [f"{what} again: stopped at once" + (f", {', '.join(removed)} not written" if removed else "")]
-    hint = _how_to_continue(_running[-1]) if _running else None
+    hint = how_to_continue(_running[-1]) if _running else None
     text = "".join(printable(line) + "\n" for line in lines + ([hint] if hint else []))
     with contextlib.suppress(OSError):  # not print(): this may run inside a print to stderr, which is not reentrant
         os.write(2, text.encode("utf-8", "backslashreplace"))
@@ -151,63 +151,10 @@ codecs.register_error(STDOUT_ERRORS, _as_bytes_or_escaped)
 
 
 def _say_how_to_continue(args: argparse.Namespace) -> None:
-    """After a stop, the line that says what was kept and how to go on (:func:`_how_to_continue`)."""
-    hint = _how_to_continue(args)
+    """After a stop, the line that says what was kept and how to go on (:func:`how_to_continue`)."""
+    hint = how_to_continue(args)
     if hint:
         _say(hint)
-
-
-def _file_stamp(folder: str | None, name: str) -> tuple[int, ...] | None:
-    """What tells one version of ``folder/name`` from another (a rewrite, a new file under its name); None for none."""
-    with contextlib.suppress(OSError, TypeError, ValueError):
-        st = (Path(folder) / name).stat()  # type: ignore[arg-type]
-        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
-    return None
-
-
-def _how_to_continue(args: argparse.Namespace) -> str | None:
-    """Where a run can be continued, what was kept and how to go on: a stopped training run, or ``predict --resume``,
-    whose records so far stay in its file (else one wonders whether to start again, scoring everything twice, or is
-    refused for a run folder that already holds a run)."""
-    with contextlib.suppress(OSError, TypeError, UsageError):  # a path that cannot be checked: say nothing more
-        if args.command == "train":
-            return _train_hint(Path(args.out), getattr(args, "overwrite", False),
-                               getattr(args, "earlier_last_pt", None))
-        if args.command == "predict" and getattr(args, "resume", False) and args.output not in (None, "-") \
-                and Path(args.output).is_file() and _holds_records(args):
-            return f"the records so far are kept in {args.output}: run the same command again, with --resume, to " \
-                   "continue"
-    return None
-
-
-def _train_hint(run: Path, overwrite: bool, earlier: tuple[int, ...] | None = None) -> str:
-    """What a stopped training run kept in ``run`` and how to go on: resume from last.pt, or, before the first epoch's
-    last.pt, start again (a stop in epoch 1 said only "interrupted", leaving its config.json and split.json). Under
-    ``--overwrite``, a last.pt that is still the file found at the start (``earlier``: :func:`_file_stamp`'s) is the
-    earlier run's, not yet removed (a stop in the decode): resuming it continued the run the user had asked to
-    replace. Told by the file, not its age: a clock ahead, or a rerun within a second, dated it either way."""
-    last = run / "last.pt"
-    if overwrite and earlier is not None and _file_stamp(str(run), "last.pt") == earlier:
-        return (f"stopped before the earlier run in {run} was replaced: its checkpoints are as they were; run the "
-                "same command again to start the new run")
-    if last.is_file():  # --overwrite and --resume together are a usage error
-        how = "--resume in place of --overwrite" if overwrite else "--resume"
-        return f"{run / 'last.pt'} holds the last finished epoch: run the same command with {how} to continue"
-    kept = [name for name in ("config.json", "split.json", "metrics.jsonl", "best.pt") if (run / name).is_file()]
-    if not kept:
-        return f"stopped before training began: nothing was written in {run}; run the same command again to start"
-    # a best.pt (epoch 1 stopped before its last.pt) makes the folder a run that the same command refuses
-    again = "with --overwrite" if "best.pt" in kept and not overwrite else "again"
-    return f"no epoch was checkpointed (no last.pt): {run} keeps only {', '.join(kept)}, nothing to resume; run the " \
-           f"same command {again} to start the run over"
-
-
-def _holds_records(args: argparse.Namespace) -> bool:
-    """Whether a stopped ``predict --resume`` run's -o file holds records (batch_resume.holds_records)."""
-    from .batch_resume import holds_records  # (a stopped run's: the readers are not loaded for every command)
-    from .predict_output import output_format
-
-    return holds_records(Path(args.output), output_format(getattr(args, "format", None), args.output))
 
 
 def _stopped(exc: KeyboardInterrupt, args: argparse.Namespace) -> int:
@@ -236,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors=STDOUT_ERRORS if stream is sys.stdout else "backslashreplace")
     # the last.pt there before the command, told by the file, not its time (one written a second before, or stamped
-    # by a clock ahead, passed for this run's): a stopped --overwrite does not offer it (_how_to_continue)
-    args.earlier_last_pt = _file_stamp(getattr(args, "out", None), "last.pt") if args.command == "train" else None
+    # by a clock ahead, passed for this run's): a stopped --overwrite does not offer it (how_to_continue)
+    args.earlier_last_pt = file_stamp(getattr(args, "out", None), "last.pt") if args.command == "train" else None
     try:
         # this process's stderr is the command's: the C decoders' lines dropped; serve's threads share it (--debug's
         # server; gunicorn's workers say so themselves, gunicorn_worker.decoders_quiet_in_worker)
