@@ -10,6 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import extra_reason
 
 from braintumor.image_io import ImageError
 from braintumor.model_scores import NonFiniteScores
@@ -126,7 +127,7 @@ def test_the_cli_goes_on_past_the_file_and_writes_every_record(clf, nan_for, tes
 def test_evaluate_still_stops_at_the_models_fault(clf, nan_for, small_data, tmp_path):
     """evaluate is of the model: one it fails on is no metric of it, not a dataset file left out as unreadable (as
     predict_many now gives it, beside the others' answers)."""
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=extra_reason("matplotlib"))
     from braintumor.data import load_dataset
     from braintumor.evaluate import evaluate
 
