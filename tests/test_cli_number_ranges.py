@@ -8,12 +8,12 @@ from braintumor.cli import main
 from braintumor.cpu_quota import available_cpus
 from braintumor.wording import counted
 
-TOO_MANY = f"at most 256, got 5000 (this process may use {counted(available_cpus(), 'CPU')})"
+TOO_MANY = f"must be in [1, 256], got 5000 (this process may use {counted(available_cpus(), 'CPU')})"
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["serve", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
-    (["serve", "--port", "70000"], "argument --port: a port is 1-65535, got 70000"),  # was gunicorn's traceback
+    (["serve", "--workers", "0"], "argument --workers: must be in [1, 64], got 0"),
+    (["serve", "--port", "70000"], "argument --port: must be in [1, 65535], got 70000"),  # was gunicorn's traceback
     (["serve", "--max-upload-mb", "0"], "argument --max-upload-mb: must be a number more than 0, got 0"),
     (["serve", "--max-upload-mb", "inf"], "argument --max-upload-mb: must be a finite number more than 0, got inf"),
     # were "must be a number more than 0, got inf", which inf is
@@ -29,8 +29,8 @@ TOO_MANY = f"at most 256, got 5000 (this process may use {counted(available_cpus
      "is twice the largest scan one is read from (512 MiB)"),
     (["serve", "--max-upload-mb", "1024.5"], "argument --max-upload-mb: must be 0.001 to 1024 (MiB), got 1024.5: a "
      "request is held whole in memory, and 1024 MiB is twice the largest scan one is read from (512 MiB)"),
-    (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
-    (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be at least 1, got -1"),  # was taken
+    (["predict", "x.jpg", "--batch-size", "0"], "argument --batch-size: must be in [1, 1024], got 0"),
+    (["predict", "x.jpg", "--threads", "-1"], "argument --threads: must be in [1, 256], got -1"),  # was taken
     (["predict", "x.jpg", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),  # hung for half a minute per image
     (["serve", "--threads", "5000"], f"argument --threads: {TOO_MANY}"),
     (["orientation", "m.onnx", "--run", "r", "--seed", "99999999999999999999"],  # was torch's overflow traceback
@@ -58,9 +58,9 @@ def test_the_upload_limit_s_range_is_one_rule_for_serve_and_create_app():
 
 @pytest.mark.parametrize("command", [["predict", "x.jpg"], ["serve"]])
 @pytest.mark.parametrize(("value", "message"), [
-    ("100000", "at most 64, got 100000"),  # serve started gunicorn with 100000 workers; predict one per batch
-    ("0", "must be at least 1, got 0"),  # predict said 'error: --workers must be at least 1', unlike other options
-    ("two", "expected a whole number, got 'two'"),
+    ("100000", "must be in [1, 64], got 100000"),  # serve started gunicorn with 100000 workers; predict one per batch
+    ("0", "must be in [1, 64], got 0"),  # predict said 'error: --workers must be at least 1', unlike other options
+    ("two", "expected a whole number in [1, 64], got 'two'"),
 ])
 def test_workers_are_bounded_like_other_whole_numbers(command, value, message, monkeypatch, capsys):
     import braintumor.serve

@@ -1,7 +1,7 @@
-"""Every numeric option of train, evaluate, data audit, calibrate and orientation (export, quantize and data check
-have none), given a hostile value (-inf, inf, nan, 1e400, a negative, a huge whole number, 0 where it is no value):
-one error line that names the option and the range it takes, exit code 2, no traceback, nothing written, and before
-any data is read (--data names no folder)."""
+"""Every numeric option of train, evaluate, data audit, calibrate, orientation, predict and serve (export, quantize
+and data check have none), given a hostile value (-inf, inf, nan, 1e400, a negative, a huge whole number, 0 where it
+is no value): one error line that names the option and the range it takes, exit code 2, no traceback, nothing
+written, and before any data is read (--data names no folder)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ COMMANDS = {
     "export": ["export", "{t}/r", "--out", "{t}/x.onnx"],  # none yet: walked for one added later
     "quantize": ["quantize", "{t}/m.onnx", "--run", "{t}/r", "--out", "{t}/q.onnx"],
     "check": ["data", "check", "--data", "{t}/d"],
+    "predict": ["predict", "{t}/d", "-o", "{t}/p.csv"],
+    "serve": ["serve"],
 }
 ALWAYS = ("-inf", "inf", "nan", "-nan", "1e400", "-1e400", "-5")
 HUGE, ZERO = "99999999999999999999999", "0"
@@ -53,6 +55,17 @@ OPTIONS = [
     ("calibrate", "--ood-framing", "[0, 10]", (HUGE, "11", "2.5")),
     ("orientation", "--seed", "[0, 4294967295]", (HUGE, "0.5")),
     ("orientation", "--epochs", "[1, 10000]", (HUGE, ZERO, "10001", "2.5")),
+    # --batch-size 10**23 was taken: a whole folder decoded into one batch
+    ("predict", "--batch-size", "[1, 1024]", (HUGE, ZERO, "1025", "32.0")),
+    # these said "expected a whole number, got 'inf'" and "must be at least 1, got 0", without their range
+    *((command, "--threads", "[1, 256]", (HUGE, ZERO, "257", "1e2")) for command in ("predict", "serve")),
+    *((command, "--workers", "[1, 64]", (HUGE, ZERO, "65", "2.0")) for command in ("predict", "serve")),
+    ("serve", "--port", "[1, 65535]", (HUGE, ZERO, "65536", "5e3")),
+    # floats: a huge timeout is taken (a server that never gives up on a client); the upload limit's 0.001 to 1024 is
+    # in tests/test_cli_number_ranges.py
+    ("serve", "--max-upload-mb", "more than 0", (ZERO,)),
+    ("serve", "--client-timeout", "more than 0", (ZERO,)),
+    ("serve", "--request-timeout", "more than 0", (ZERO,)),
 ]
 CASES = [pytest.param(command, option, span, value, id=f"{command}{option}={value}",
                       marks=[needs_torch] if command == "train" else [])
@@ -61,7 +74,10 @@ CASES = [pytest.param(command, option, span, value, id=f"{command}{option}={valu
 
 @pytest.mark.parametrize(("command", "option", "span", "value"), CASES)
 def test_a_numeric_option_s_hostile_value_is_one_line_naming_its_range(command, option, span, value, tmp_path,
-                                                                      capsys):
+                                                                      capsys, monkeypatch):
+    import braintumor.serve
+
+    monkeypatch.setattr(braintumor.serve, "serve", lambda *a, **k: pytest.fail("the server was started"))
     (tmp_path / "m.onnx").write_bytes(b"")  # calibrate and orientation look for the model file first
     argv = [word.format(t=tmp_path) for word in COMMANDS[command]]
     try:
@@ -76,7 +92,7 @@ def test_a_numeric_option_s_hostile_value_is_one_line_naming_its_range(command, 
 
 
 def test_every_numeric_option_of_these_commands_is_walked():
-    """A numeric option added later is in OPTIONS too (predict's and serve's: tests/test_cli_number_ranges.py)."""
+    """A numeric option added later is in OPTIONS too."""
     import argparse
 
     from braintumor.cli import build_parser

@@ -161,7 +161,7 @@ def test_the_command_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys):
 
     with pytest.raises(SystemExit) as stop:
         main(["orientation", "m.onnx", "--run", str(tmp_path), "--epochs", "0"])
-    assert stop.value.code == 2 and "--epochs: must be at least 1" in capsys.readouterr().err
+    assert stop.value.code == 2 and "--epochs: must be in [1, 10000], got 0" in capsys.readouterr().err
     assert main(["orientation", str(tmp_path / "none.onnx"), "--run", str(tmp_path)]) == 2
     assert "model file not found" in capsys.readouterr().err
 

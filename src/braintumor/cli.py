@@ -19,10 +19,10 @@ from .cli_serve import add_serve_parser
 from .cli_train import add_train_parser
 from .cli_types import (
     MODEL_HELP,
+    batch_count,
     input_arg,
     output_arg,
     path_arg,
-    positive_int,
     thread_count,
     whole_number,
     worker_count,
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=path_arg, help=MODEL_HELP)
     p.add_argument("-o", "--output", type=output_arg,
                    help="write results to this file (atomically) instead of stdout (-: stdout)")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="images per network run")
+    p.add_argument("--batch-size", type=batch_count, default=32, help="images per network run (1-1024)")
     p.add_argument("--threads", type=thread_count, default=None,
                    help="ONNX Runtime threads (1-256; default: CPUs, at most 4; with --workers N, CPUs / N each)")
     p.add_argument("--heatmap", type=path_arg, metavar="DIR",
