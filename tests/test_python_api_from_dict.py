@@ -87,6 +87,21 @@ def test_prediction_from_probs_arguments_of_a_wrong_type_are_a_type_error_naming
         prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), *args)
 
 
+@pytest.mark.parametrize("score", [np.array(2.0), np.array(2, dtype=np.int64), np.array(2.0, dtype=np.float32),
+                                   np.float64(2.0), np.int32(2)])
+def test_an_ood_score_given_as_a_numpy_number_or_0d_array_is_taken(score):
+    """``ood_score=np.array(2.0)`` (a 0-d array, as indexing or reducing an array gives) was taken until the numbers'
+    type check, then a TypeError 'is a number, not ndarray'; a str, None, complex or a 1-item array still is one."""
+    classes = ("glioma", "meningioma", "notumor", "pituitary")
+    refused = prediction_from_probs(classes, [0.7, 0.1, 0.1, 0.1], score, "far")
+    assert type(refused.ood_score) is float and refused.ood_score == 2.0
+    assert Prediction(None, None, dict(zip(classes, [0.7, 0.1, 0.1, 0.1], strict=True)), ood=True, ood_score=score,
+                      reason="far").ood_score == 2.0
+    for odd in (np.array("2.0"), np.array(None), np.array(2j), np.array(True), np.array([2.0])):
+        with pytest.raises(TypeError, match=r"^a Prediction's ood_score is a number, not "):
+            prediction_from_probs(classes, [0.7, 0.1, 0.1, 0.1], odd, "far")
+
+
 @pytest.mark.parametrize("probs", [[0.97, 0.01, 0.01, 0.01], None, np.array([0.97, 0.01, 0.01, 0.01])])
 def test_probabilities_that_are_no_mapping_are_a_type_error_naming_them(probs):
     """``Prediction(label, confidence, [0.97, ...])`` (the row itself, or a record's list read back) failed on dict's

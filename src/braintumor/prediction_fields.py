@@ -35,7 +35,10 @@ def class_name(key: object) -> str:
 
 def number(name: str, value: object, unit: bool = False) -> float:
     """A number field as a float (numpy's too: json.dumps refused a float32), checked: a str "0.97" was kept as it
-    was; ``unit``: a probability, finite and in [0, 1]."""
+    was; ``unit``: a probability, finite and in [0, 1]. A 0-d numeric array (``np.array(2.0)``, what indexing or
+    reducing an array can give) is its number; a 0-d array of text, bool, complex or objects is not."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]  # its numpy scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"a Prediction's {name} is a number, not {shown(value)}")
     try:
