@@ -212,8 +212,8 @@ def test_too_many_files(client):
 def test_more_parts_than_werkzeug_parses_are_too_many_files_not_too_large(client):
     """Werkzeug answers 413 past its part limit (here 100); the 9 kB request was told 'upload too large'."""
     r = post(client, [(f"{i}.png", b"x") for i in range(129)])
-    assert r.status_code == 400 and r.get_json() == {"error": "too many files or form fields in one request, or a "
-                                                              "form field too long (the limit is 5 files)"}
+    assert r.status_code == 400 and r.get_json()["error"].startswith("too many files or form fields in one request "
+                                                                     "(the limit is 5 files), or a form field over ")
 
 
 def test_a_chunked_body_over_the_limit_is_413_not_cut_and_classified(client, test_images):

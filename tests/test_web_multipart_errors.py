@@ -14,6 +14,7 @@ from braintumor.web.multipart_errors import (
     BOUNDARY_NOT_IN_BODY,
     CUT_SHORT,
     EMPTY_BODY,
+    NAMELESS_HINT,
     NO_BOUNDARY,
     NO_DISPOSITION,
     NOT_UTF8,
@@ -60,6 +61,22 @@ def test_a_multipart_body_it_cannot_read_is_a_400_that_says_why(client, body, ct
     assert (r.status_code, r.get_json()) == (400, {"error": message})
     page = client.post("/", data=body, content_type=ctype)  # the no-JavaScript form: the same words in the page
     assert page.status_code == 400 and str(escape(sentence(message))) in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    # was "the field 'file' holds text, not a file: upload the image as a file", of a file's bytes
+    (JPEG, "the field 'file' holds text, not a file: it came without a file name; "),
+    # was "too many files or form fields in one request, or a form field too long (the limit is 5 files)": one part
+    (JPEG + bytes(600_000), "too many files or form fields in one request (the limit is 5 files), or a form field "
+                            "over 500 kB: a file part without a file name is a form field; "),
+], ids=["small", "over-500kB"])
+def test_a_file_part_sent_without_a_file_name_is_told_to_name_it(client, data, said):
+    """``requests.post(url, files={"file": (None, data)})`` or ``curl -F file=<scan.jpg`` send a part with no
+    filename, which every form parser reads as a text field."""
+    body = f"--{B}\r\n".encode() + b'Content-Disposition: form-data; name="file"\r\n\r\n' + data + b"\r\n" + close()
+    r = client.post("/api/v1/predict", data=body, content_type=f"multipart/form-data; boundary={B}")
+    assert (r.status_code, r.get_json()) == (400, {"error": said + NAMELESS_HINT})
+    assert "curl: -F file=@scan.jpg, not -F file=<scan.jpg" in NAMELESS_HINT
 
 
 @pytest.mark.parametrize("boundary", [B, "bb"])  # swapped for the process's own, and parsed as sent

@@ -33,6 +33,7 @@ from .monitoring import init_monitoring
 from .multipart_errors import (
     BOUNDARY_NOT_ASCII,
     BOUNDARY_NOT_IN_BODY,
+    NAMELESS_HINT,
     NO_BOUNDARY,
     DelimiterWatch,
     EndAtLimit,
@@ -250,8 +251,10 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
         if code == 413 and _under_limit():  # Werkzeug's 413 for too many form parts: the documented 400
             code = 400
             limit = app.extensions["braintumor"].max_files
-            message = (f"too many files or form fields in one request, or a form field too long "
-                       f"(the limit is {limit} files)")
+            # Werkzeug's same 413 for a text field over its limit: a file part sent without a file name is one
+            message = (f"too many files or form fields in one request (the limit is {limit} files), or a form field "
+                       f"over {request.max_form_memory_size // 1000} kB: a file part without a file name is a form "
+                       f"field; {NAMELESS_HINT}")
         # the exception's own headers (a 405's Allow, which HTTP requires) but not its HTML Content-Type
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():

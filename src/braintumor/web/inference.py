@@ -26,7 +26,7 @@ from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error, listed
 from .model_failures import model_failure_text
-from .multipart_errors import cut_short, form_under_another_type
+from .multipart_errors import NAMELESS_HINT, cut_short, form_under_another_type
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -160,7 +160,8 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             # a body of a type it does not take is a 415; a request that names no type at all, a 400
             raise UnsupportedMediaType(said) if req.mimetype else BadRequest(said)
         if FIELD in req.form:
-            raise BadRequest(f"the field '{FIELD}' holds text, not a file: upload the image as a file")
+            raise BadRequest(f"the field '{FIELD}' holds text, not a file: it came without a file name; "
+                             + NAMELESS_HINT)
         # a file part whose Content-Disposition has no name: None among the names (sorting them was a 500)
         others = sorted(k for k in req.files if k not in (FIELD, None))
         others += ["a part with no field name"] if None in req.files else []

@@ -28,6 +28,9 @@ EMPTY_BODY = ("the request body is empty (0 bytes) where its Content-Type says m
 CUT_SHORT = ("the multipart body ends before its closing boundary: it was cut short, or its parts are not delimited "
              "as multipart/form-data requires")
 NO_DISPOSITION = "a part of the multipart body has no Content-Disposition header (the one that names its field)"
+#: A file part sent without a file name is a text field to the form parser (Werkzeug's, every server's): how to name it.
+NAMELESS_HINT = ("send it with one (curl: -F file=@scan.jpg, not -F file=<scan.jpg; Python requests: "
+                 "files={'file': ('scan.jpg', data)}, not (None, data))")
 NOT_UTF8 = ("a part's headers are not UTF-8 text (a file name in another encoding?): send file names in UTF-8, or "
             "name the file in ASCII (curl: -F 'file=@scan.jpg;filename=scan.jpg')")
 
