@@ -18,6 +18,11 @@ def _truncated(cut: int, where: str) -> str:
             r"download\?\): send the whole file$")
 
 
+def _without_pixels(cut: int) -> str:
+    return (rf"^DICOM file ends at byte {cut:,}, before the pixel data its header describes: cut short in a copy or a "
+            r"download \(send the whole file\), or saved without its pixel data \(export the image with it\)$")
+
+
 def _encoded(gray: np.ndarray, syntax: str) -> bytes:
     from pydicom import uid
 
@@ -39,7 +44,7 @@ def test_a_file_cut_between_elements_before_its_pixel_data_is_truncated(gray, sy
     bits = max(whole.find(b"\x28\x00\x00\x01"), whole.find(b"\x00\x28\x01\x00"))  # (0028,0100) Bits Allocated
     for cut in (pixels, bits):
         assert rows < cut
-        with pytest.raises(ImageError, match=_truncated(cut, "before the pixel data its header describes")):
+        with pytest.raises(ImageError, match=_without_pixels(cut)):
             read_volumes(whole[:cut], name="x.dcm")
     meta_end = 144 + int.from_bytes(whole[140:144], "little")
     with pytest.raises(ImageError, match=_truncated(meta_end + 3, "inside an element's tag and length")):
@@ -101,8 +106,9 @@ def test_a_raw_dataset_cut_short_is_truncated(gray):
     whole = _raw(gray)
     pixels = whole.index(b"\xe0\x7f\x10\x00")
     name = whole.index(b"\x10\x00\x10\x00")  # (0010,0010) Patient Name, implicit VR: 4-byte length, then its value
-    for cut, where in ((pixels, "before the pixel data its header describes"), (name + 10, "inside a header value"),
-                       (name + 3, "inside an element's tag and length")):
+    with pytest.raises(ImageError, match=_without_pixels(pixels)):
+        read_volumes(whole[:pixels], name="IM00001")
+    for cut, where in ((name + 10, "inside a header value"), (name + 3, "inside an element's tag and length")):
         with pytest.raises(ImageError, match=_truncated(cut, where)):
             read_volumes(whole[:cut], name="IM00001")
     assert len(read_volumes(whole, name="IM00001")[0].slices) == 1
@@ -131,3 +137,14 @@ def test_a_whole_mr_spectroscopy_file_is_no_image_not_truncated():
     ds.SpectroscopyData = np.zeros(1024, np.float32).tobytes()
     with pytest.raises(ImageError, match=r"^DICOM file has no pixel data \(MR Spectroscopy Storage\)$"):
         read_volumes(to_bytes(ds), name="mrs.dcm")
+
+
+def test_a_whole_image_file_saved_without_its_pixel_data_is_not_only_told_to_be_sent_whole(gray):
+    """An MR Image Storage file with Rows and Columns whose Pixel Data element was removed (a header-only export, an
+    anonymizer that dropped it) is complete: 'truncated ... send the whole file' could not be mended by sending it
+    again. Its bytes end as a file cut there would, so both are said."""
+    ds = make_dataset(gray)
+    del ds.PixelData
+    whole = to_bytes(ds)
+    with pytest.raises(ImageError, match=_without_pixels(len(whole))):
+        read_volumes(whole, name="x.dcm")

@@ -128,12 +128,21 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         where = ending(data, start, *encoding)
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
-            where = "before the pixel data its header describes"
-        elif not where:
+            return _without_pixels(data)
+        if not where:
             return None
         else:
             where = f"inside {where}"
     return _truncated(data, where)
+
+
+def _without_pixels(data: bytes) -> str:
+    """A file whose bytes end whole, at an element's end, where the pixel data its header describes would follow: cut
+    short there, or a complete file saved without its Pixel Data (a header-only export, an anonymizer that dropped
+    it). Its bytes cannot tell the two apart, and 'truncated: send the whole file' sent the owner of a header-only file
+    to resend what no copy mends."""
+    return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
+            "or a download (send the whole file), or saved without its pixel data (export the image with it)")
 
 
 def _truncated(data: bytes, where: str) -> str:
