@@ -158,3 +158,22 @@ def test_a_resumed_file_removed_or_moved_during_the_run_fails_it(tmp_path, how):
     with appended_records(Path(os.devnull)) as fh:
         fh.write("x\n")
         fh.flush()
+
+
+def test_a_file_made_under_the_name_meanwhile_is_left_as_it_is(tmp_path):
+    """A log rotation moves FILE away and makes a new one under its name (``mv out.jsonl out.jsonl.1; touch
+    out.jsonl``, another program writing it): the run stops (the test above), and cutting FILE back to its last whole
+    record cut that other file, by its name, to the size of the one moved away."""
+    from braintumor.exit_errors import RunFailed
+    from braintumor.record_files import appended_records
+
+    target, theirs = tmp_path / "out.jsonl", "another program's line\n" * 10
+    with pytest.raises(RunFailed, match="removed or moved away"), appended_records(target) as fh:
+        fh.write('{"path": "a.png"}\n')
+        fh.flush()
+        target.rename(tmp_path / "out.jsonl.1")
+        target.write_text(theirs)
+        fh.write('{"path": "b.png"}\n')
+        fh.flush()
+    assert target.read_text() == theirs
+    assert (tmp_path / "out.jsonl.1").read_text() == '{"path": "a.png"}\n{"path": "b.png"}\n'

@@ -59,15 +59,15 @@ def appended_records(path: Path) -> Iterator[TextIO]:
     except OSError as exc:  # /proc's 'No such file or directory', of a folder that is there
         raise no_file_made(exc, path) from None
     fh = _RecordFile(raw, encoding="utf-8", errors="surrogateescape", newline="")
-    fh.whole = os.fstat(fh.fileno()).st_size
-    fh.path = path
+    opened = os.fstat(fh.fileno())
+    fh.whole, fh.path = opened.st_size, path
     try:
         yield fh
     except BaseException:
         with contextlib.suppress(OSError):  # the cut-short record's rest fails again (or lands: then it is whole)
             fh.close()
-        with contextlib.suppress(OSError):
-            if stat.S_ISREG(os.stat(path).st_mode):  # not a FIFO or /dev/null, written through
+        with contextlib.suppress(OSError):  # the file written to, not another under its name since (a log rotation's)
+            if stat.S_ISREG(opened.st_mode) and _named(path, opened):  # not a FIFO or /dev/null, written through
                 if made and not fh.whole:
                     os.unlink(path)
                 elif os.path.getsize(path) > fh.whole:
