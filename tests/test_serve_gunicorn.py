@@ -70,6 +70,30 @@ MALFORMED = [(b"GARBAGE PATIENT_SMITH\r\n\r\n", 400),
              (b"GET / HTTP/1.1\r\nHost: x\r\nX-Note: " + b"PATIENT_ROE" * 800 + b"\r\n\r\n", 431)]
 
 
+@pytest.mark.parametrize("how", ["link", "copy"])
+def test_the_settings_file_reached_by_a_link_or_copied_still_reads_the_log_rules(tmp_path, how):
+    """``gunicorn -c gunicorn.conf.py`` where that is a link to (or a copy of) the installed gunicorn_config.py: it
+    loads log_privacy.py by its path, looked for beside the link (or copy), and gunicorn stopped with 'Failed to read
+    config file' (exit status 1). Found where the package is, still without importing it in the master."""
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    import braintumor.gunicorn_config as settings
+
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.symlink_to(settings.__file__) if how == "link" else shutil.copy(settings.__file__, conf)
+    load = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('__config__', sys.argv[1]); "
+            "mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod); "
+            "print(mod._logs.without_client_data.__name__, 'braintumor' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", load, str(conf)], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["without_client_data", "False"]
+
+
 def test_the_error_log_keeps_only_the_kind_of_a_rejected_request():
     from gunicorn.http import errors
 

@@ -26,9 +26,14 @@ import types
 
 def _beside(name: str) -> types.ModuleType:
     """The module ``name`` of this file's folder, loaded by its path as gunicorn loads this file: imported as
-    ``braintumor.<name>``, it would import the package in the master."""
-    spec = importlib.util.spec_from_file_location(f"braintumor_{name}", os.path.join(os.path.dirname(__file__),
-                                                                                      f"{name}.py"))
+    ``braintumor.<name>``, it would import the package in the master. This file reached by a link (``-c
+    gunicorn.conf.py``, a link to it) or copied elsewhere: the installed package's, found without importing it (it
+    was 'Failed to read config file', No such file or directory: .../log_privacy.py, exit status 1)."""
+    path = os.path.join(os.path.dirname(os.path.realpath(__file__)), f"{name}.py")
+    package = None if os.path.isfile(path) else importlib.util.find_spec("braintumor")  # no import: a top-level name
+    if package is not None and package.submodule_search_locations:
+        path = os.path.join(next(iter(package.submodule_search_locations)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"braintumor_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
