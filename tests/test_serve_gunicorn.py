@@ -94,6 +94,29 @@ def test_the_settings_file_reached_by_a_link_or_copied_still_reads_the_log_rules
     assert done.stdout.split() == ["without_client_data", "False"]
 
 
+def test_the_settings_module_imports_from_a_zip(tmp_path):
+    """The package run from a zip (a zipapp, zipimport): ``import braintumor.web`` (serve, create_app) imports
+    gunicorn_config, which loaded log_privacy.py by a path inside the zip: NotADirectoryError. Imported as part of the
+    package it takes the package's own module."""
+    import subprocess
+    import zipfile
+    from pathlib import Path
+
+    import braintumor
+
+    package = Path(braintumor.__file__).parent
+    with zipfile.ZipFile(tmp_path / "braintumor.zip", "w") as zf:
+        for name in ("__init__.py", "gunicorn_config.py", "log_privacy.py"):
+            zf.write(package / name, f"braintumor/{name}")
+    load = ("import sys; sys.path.insert(0, sys.argv[1]); import braintumor.gunicorn_config as g, "
+            "braintumor.log_privacy as p; print(g.__file__.startswith(sys.argv[1]), g._logs is p)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-I", "-c", load, str(tmp_path / "braintumor.zip")], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+
+
 def test_the_error_log_keeps_only_the_kind_of_a_rejected_request():
     from gunicorn.http import errors
 

@@ -28,7 +28,11 @@ def _beside(name: str) -> types.ModuleType:
     """The module ``name`` of this file's folder, loaded by its path as gunicorn loads this file: imported as
     ``braintumor.<name>``, it would import the package in the master. This file reached by a link (``-c
     gunicorn.conf.py``, a link to it) or copied elsewhere: the installed package's, found without importing it (it
-    was 'Failed to read config file', No such file or directory: .../log_privacy.py, exit status 1)."""
+    was 'Failed to read config file', No such file or directory: .../log_privacy.py, exit status 1). Imported as
+    ``braintumor.gunicorn_config`` (serve, the app), the package is there already: its own module, which a zip (a
+    zipapp, zipimport) holds where no path reaches (``import braintumor.web`` was NotADirectoryError)."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
     path = os.path.join(os.path.dirname(os.path.realpath(__file__)), f"{name}.py")
     package = None if os.path.isfile(path) else importlib.util.find_spec("braintumor")  # no import: a top-level name
     if package is not None and package.submodule_search_locations:
