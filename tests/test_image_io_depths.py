@@ -139,7 +139,7 @@ def test_8_bit_gray_planes_in_one_tiff_page_are_said_to_be_slices_too(photometri
         out = io.BytesIO()
         stack = np.stack([head] * count) if planar == "separate" else np.dstack([head] * count)
         tifffile.imwrite(out, stack, photometric=photometric, planarconfig=planar)
-        said = (f"a 8-bit gray TIFF of {count} samples per pixel (SamplesPerPixel {count}, {layout}: {count} slices "
+        said = (f"an 8-bit gray TIFF of {count} samples per pixel (SamplesPerPixel {count}, {layout}: {count} slices "
                 "in one page?), which is not supported")
         with pytest.raises(ImageError, match="^" + re.escape(said)):
             read_image(out.getvalue())
@@ -338,3 +338,11 @@ def test_a_signed_8_bit_tiff_reads_its_negative_levels_below_its_positive_ones()
     with pytest.raises(ImageError, match=r"^a TIFF of 8-bit signed-integer grayscale samples, which this decoder does "
                                          r"not read"):
         read_image(_tiff16(~signed, photometric=0))
+
+
+def test_a_sample_depth_takes_the_article_it_is_read_with():
+    """"a 8-bit gray TIFF" was said of 8-bit slices in one page (16-bit ones read "a 16-bit", rightly)."""
+    from braintumor.wording import bits_text
+
+    assert [bits_text(b) for b in (1, 8, 11, 12, 16, 18, 32, 64)] == [
+        "a 1-bit", "an 8-bit", "an 11-bit", "a 12-bit", "a 16-bit", "an 18-bit", "a 32-bit", "a 64-bit"]

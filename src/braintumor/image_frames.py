@@ -18,6 +18,7 @@ import numpy as np
 from PIL import ExifTags, Image
 
 from .gray_levels import colour16_uint8
+from .wording import bits_text
 
 #: What a file of several slices (a multi-page TIFF, an ImageJ stack, an animation) is told after what it is.
 STACK_ADVICE: str = ("braintumor reads one slice per image file (save each slice as its own image; a stack of slices: "
@@ -196,7 +197,7 @@ def gray_samples(bits: int, count: int, planar: bool) -> str:
     """What a gray TIFF of ``count`` (3 or more) samples per pixel is told: slices in one page (tifffile saves a gray
     stack of 3 or 4 so when told it is gray), not the colour image its sample count suggested ("a 16-bit colour
     TIFF")."""
-    return (f"a {bits}-bit gray TIFF of {count} samples per pixel (SamplesPerPixel {count}, "
+    return (f"{bits_text(bits)} gray TIFF of {count} samples per pixel (SamplesPerPixel {count}, "
             f"{'stored plane by plane' if planar else 'interleaved'}: {count} slices in one page?), which is not "
             "supported: braintumor reads one slice per image file (save each slice as its own image; a stack of "
             "slices: DICOM or NIfTI)")

@@ -240,6 +240,12 @@ def size_text(width: int, height: int) -> str:
     return f"{width}x{height}"
 
 
+def bits_text(bits: int) -> str:
+    """``an 8-bit``, ``a 16-bit``: a sample depth with the article it is read with (a gray TIFF's slices said "a
+    8-bit gray TIFF")."""
+    return f"{'an' if str(bits)[:1] == '8' or str(bits)[:2] in ('11', '18') else 'a'} {bits}-bit"
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` with ``noun`` in the number it takes: ``noun`` for one, ``plural`` (default ``noun + "s"``) otherwise.
     Never "file(s)": notes and messages said "1 file(s)", "2 image(s)" where a count was at hand."""
