@@ -240,3 +240,25 @@ def test_a_slice_the_servers_model_failed_on_is_not_analysed_with_and_without_ja
     assert said[1].startswith("Done: 1 file, 6 slices: 5 classified"), said
     assert said[1].endswith(", 1 not analysed: the server's model failed; tell its operator (see below)."), said
     assert said[0] == said[1]
+
+
+
+def test_the_unreadable_button_skips_the_scan_the_servers_model_failed_on(
+        served, chromium, nan_for, stack, tmp_path):  # noqa: F811
+    """With JavaScript, a zip's "1 file unreadable" button moved to the first block with an error, that of a scan
+    the server's model failed on (counted apart, "not analysed"), where the page without JavaScript's link goes to the
+    unreadable file's (done_line.py)."""
+    from braintumor.volume_io import read_volumes
+
+    failed = nifti_bytes(axial_volume(stack[:3]))
+    for one in read_volumes(failed, name="b.nii.gz")[0].slices:
+        nan_for(one)
+    (tmp_path / "three.zip").write_bytes(zip_bytes([("b.nii.gz", failed), ("c.nii.gz", b"junk" * 100),
+                                                    ("a.nii.gz", nifti_bytes(axial_volume(stack[3:])))]))
+    context, page = sent_page(chromium, served, [str(tmp_path / "three.zip")], True)
+    said = page.locator("#page-status").inner_text()
+    page.locator("#page-status button.status-link", has_text="unreadable").click()
+    focused = page.evaluate("document.activeElement.textContent")
+    context.close()
+    assert "not analysed: the server's model failed" in said and "unreadable" in said, said
+    assert "c.nii.gz" in focused and "b.nii.gz" not in focused, (focused, said)

@@ -97,6 +97,8 @@ window.braintumorCard = function (helpers) {
     fillNotes(card, rec);
     if (rec.error) {
       card.dataset.state = "error";
+      const modelFailed = document.getElementById("upload-form").dataset.modelFailed;  // its fault, not the file's:
+      card.toggleAttribute("data-model-failed", rec.error === modelFailed);  // no "unreadable" link lands here
       card.querySelector(".card-status").setAttribute("role", "alert");
       setStatus(card, sentence(printable(rec.error)));  // under its name, as its other lines: capitalised
       return;

@@ -126,7 +126,8 @@ window.braintumorRunStatus = (function () {
     const cards = Array.from(document.querySelectorAll("#results .card[data-state=error], " +
       "#results .series[data-state=error]")).filter(inRun);
     const first = { failed: cards.find(function (c) { return failedCards.indexOf(c) >= 0; }),
-      unread: cards.find(function (c) { return failedCards.indexOf(c) < 0; }) };
+      // not one the server's model failed on (counted "not analysed", in a 200): card.js and series.js mark those
+      unread: cards.find(function (c) { return failedCards.indexOf(c) < 0 && !c.hasAttribute("data-model-failed"); }) };
     return done.parts.map(function (p) {
       const card = p.words && first[p.kind];
       if (!card) return p.words || p;
