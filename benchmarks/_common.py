@@ -22,7 +22,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # the checkout's code wins over any installed copy
 
-from braintumor.cli_checks import say_missing_extras  # noqa: E402  (after the path: the checkout's)
+from braintumor.script_entry import say_missing_extras  # noqa: E402  (after the path: the checkout's)
 
 say_missing_extras()  # a package of an extra missing: one line naming the extra, not a traceback
 

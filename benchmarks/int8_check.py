@@ -27,7 +27,6 @@ import onnxruntime as ort
 from _common import REPO, common_args, machine, print_machine, table, write_json
 
 from braintumor.classes import CLASSES
-from braintumor.cli_checks import run_script
 from braintumor.data import DatasetError
 from braintumor.ood import fit_temperature
 from braintumor.prediction import softmax
@@ -35,6 +34,7 @@ from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare, preprocess
 from braintumor.quantize import METHODS, QDQ_PROPAGATION, quantize_network
 from braintumor.run_split import read_split
+from braintumor.script_entry import run_script
 from braintumor.sessions import session_options
 
 

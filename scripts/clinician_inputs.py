@@ -32,12 +32,12 @@ from _clinician_images import CASES
 from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 from PIL import Image
 
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError
 from braintumor.prediction import OOD_MESSAGE
 from braintumor.predictor import Classifier
+from braintumor.script_entry import run_script
 
 FORMATS = ("png", "jpeg", "bmp", "tiff", "webp", "array")
 SLICE = "Testing/glioma/Te-gl_0010.jpg"  # README's example slice

@@ -17,11 +17,11 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 
 from braintumor.calibrate import network_outputs
-from braintumor.cli_checks import run_script
 from braintumor.ood import fit_temperature
 from braintumor.prediction import softmax
 from braintumor.predictor import Classifier
 from braintumor.run_split import prepared_run_images
+from braintumor.script_entry import run_script
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -25,13 +25,13 @@ from _image_set import DATA_HELP, JSON_HELP, output_file
 from held_out_source import run_sets, source_note  # scripts/ is on the path when a script runs
 
 from braintumor.calibrate import network_outputs
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT
 from braintumor.file_names import utf8_document
 from braintumor.image_io import decode_image
 from braintumor.prediction import softmax
 from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare
+from braintumor.script_entry import run_script
 
 
 def main(argv: list[str] | None = None) -> int:

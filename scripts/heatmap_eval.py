@@ -23,11 +23,11 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _image_set import add_image_set_options, image_set
 
-from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.heatmap import FEATURE_STRIDE, explain_crops, upsample
 from braintumor.image_io import ImageError
 from braintumor.predictor import Classifier
+from braintumor.script_entry import run_script
 
 FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # shares of the input's pixels blacked out
 HEAD_LEVEL = 10  # gray level above which a pixel of the model's input counts as head, not background

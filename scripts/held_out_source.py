@@ -24,7 +24,6 @@ import numpy as np
 from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 from ood_eval import refusal_score  # scripts/ is on the path when a script runs
 
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, Dataset, DatasetError, load_dataset
 from braintumor.data_splits import split_by_mode
 from braintumor.file_names import utf8_document
@@ -33,6 +32,7 @@ from braintumor.ood_samples import ood_samples
 from braintumor.prediction import REVIEW_BELOW
 from braintumor.predictor import Classifier
 from braintumor.run_split import read_split
+from braintumor.script_entry import run_script
 from braintumor.wording import LOWER_CONFIDENCE, review_below_text
 
 #: (name, lowest, highest) shown confidence of an accepted answer.

@@ -18,13 +18,13 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.file_names import utf8_document
 from braintumor.image_io import MIN_SIDE, ImageError
 from braintumor.metrics import roc_auc
 from braintumor.ood_samples import matplotlib_mri_slice, missing_sources, ood_samples
 from braintumor.predictor import Classifier
+from braintumor.script_entry import run_script
 
 
 def refused(pred) -> bool:

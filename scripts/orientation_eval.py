@@ -21,11 +21,11 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 import numpy as np
 from _image_set import add_image_set_options, image_set
 
-from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError, read_image
 from braintumor.orientation import TURN_ADVICE
 from braintumor.predictor import Classifier
+from braintumor.script_entry import run_script
 
 COPIES = {
     "as given": lambda a: a,

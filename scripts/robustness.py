@@ -19,10 +19,10 @@ import numpy as np
 from _image_set import DATA_HELP, MODEL_HELP
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.predictor import Classifier
 from braintumor.run_split import validation_images
+from braintumor.script_entry import run_script
 
 
 def _jpeg(img: Image.Image, quality: int) -> bytes:

@@ -32,13 +32,13 @@ import numpy as np
 from _image_set import add_image_set_options, image_set, output_file
 from PIL import Image
 
-from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.image_io import ImageError, decode_image
 from braintumor.model_files import default_model_path
 from braintumor.prediction import Prediction
 from braintumor.predictor import Classifier
 from braintumor.report import write_text_atomic
+from braintumor.script_entry import run_script
 from braintumor.wording import STRIPPED_NOTE
 
 #: The kept area as a share of the head's within which a strip is taken to have worked (outside: scalp kept, or

@@ -23,11 +23,11 @@ import _checkout  # noqa: F401  (the checkout's src first: scripts/_checkout.py)
 from _image_set import add_image_set_options, image_set
 from PIL import Image
 
-from braintumor.cli_checks import run_script
 from braintumor.file_names import utf8_document
 from braintumor.prediction import Prediction
 from braintumor.predictor import Classifier
 from braintumor.preprocess import prepare_measured
+from braintumor.script_entry import run_script
 
 SIZES = (64, 48, 40, 32)
 

@@ -22,12 +22,12 @@ from _image_set import DATA_HELP, JSON_HELP, MODEL_HELP, output_file
 from PIL import Image
 from skull_stripped import PLAUSIBLE, strip
 
-from braintumor.cli_checks import run_script
 from braintumor.data import DEFAULT_DATA_ROOT, load_dataset
 from braintumor.file_names import utf8_document
 from braintumor.image_io import decode_image
 from braintumor.predictor import Classifier
 from braintumor.report import write_text_atomic
+from braintumor.script_entry import run_script
 from braintumor.stripped import RINGLESS_AT_LEAST, crop_ringless_share, looks_stripped
 
 

@@ -39,10 +39,10 @@ DATA_ROOT = _data_root()
 
 
 def extra_reason(*packages: str, what: str = "this test") -> str:
-    """A skip reason naming the extra that installs ``packages`` (from the commands' own table, cli_checks.EXTRAS),
+    """A skip reason naming the extra that installs ``packages`` (from the commands' own table, script_entry.EXTRAS),
     for ``pytest.importorskip(..., reason=...)`` and :func:`needs`: pytest's own "could not import 'torch'" left a
     user of the core install guessing which extra to install."""
-    from braintumor.cli_checks import EXTRAS
+    from braintumor.script_entry import EXTRAS
 
     extras = ",".join(sorted({EXTRAS[name] for name in packages}))
     return f"{what} needs {' and '.join(packages)}: pip install 'braintumor[{extras}]'"

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, extra_reason
 
 from braintumor.cli import build_parser
-from braintumor.cli_checks import EXTRAS
+from braintumor.script_entry import EXTRAS
 
 USER_DOCS = ("README.md", "docs/CLI.md", "docs/SCANS.md", "docs/WEB.md", "docs/DEPLOY.md", "docs/TRAINING.md",
              "models/MODEL_CARD.md")

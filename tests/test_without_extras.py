@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from braintumor.cli_checks import EXTRAS
+from braintumor.script_entry import EXTRAS
 
 REPO = Path(__file__).resolve().parents[1]
 #: a file importing torch at the top; one needing the tiny model (conftest's tiny_run); ones whose torch need is a

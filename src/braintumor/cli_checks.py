@@ -22,7 +22,6 @@ from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .missing_files import missing_text
 from .output_formats import file_ending, picture_content
-from .script_entry import EXTRAS, run_script, say_missing_extras  # noqa: F401 - their old home, still imported
 
 
 def bars(no_progress: bool) -> bool:

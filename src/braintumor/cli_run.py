@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .atomic_files import remove_temps
-from .cli_checks import EXTRAS, check_destinations
+from .cli_checks import check_destinations
 from .data import DatasetError
 from .exit_errors import AddressUnavailable, RunFailed, UsageError
 from .missing_files import current_folder_gone
 from .model_files import ModelError
 from .quiet_libraries import OWN, SHARED, decoders_quiet
+from .script_entry import EXTRAS
 from .stop_hints import file_stamp, how_to_continue
 from .stop_signals import stop_in
 from .train_config import ConfigError

@@ -2,7 +2,7 @@
 or a package its extra installs; and which extra installs each package (the CLI's commands say it too).
 
 Why its own module: the scripts share it, apart from the CLI's checks of its destinations (:mod:`braintumor.cli_checks`,
-where it was, at the 300-line limit, and which still offers these names).
+where it was, at the 300-line limit; every caller imports these names from here, their one home).
 """
 
 from __future__ import annotations
