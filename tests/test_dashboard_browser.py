@@ -12,8 +12,6 @@ import itertools
 
 import pytest
 from test_browser import (  # noqa: F401 - pytestmark: the same skip conditions
-    ARGS,
-    CHROMIUM,
     pytestmark,
     screenshot,
     serve_in_thread,
@@ -31,65 +29,62 @@ def served(request):
         yield url, app
 
 
-def test_dashboard_shows_live_numbers(served, test_images, tmp_path_factory):
+def test_dashboard_shows_live_numbers(served, test_images, chromium):
     base, app = served
     client = app.test_client()  # the same app, so the same metrics as the server thread's
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-dash")), executable_path=CHROMIUM, args=ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        try:
-            page = context.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: problems.append(f"external request {r.url}")
-                    if not r.url.startswith(base) else None)
-            page.goto(f"{base}/dashboard")
-            sync_api.expect(page.locator("#dash-updated")).to_contain_text("updated", timeout=15_000)
-            # the live region says the state, not a clock: a screen reader heard it every 2 s
-            sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
-            clock = "[role=status] #dash-updated, #dash-updated[role], #dash-updated[aria-live]"
-            assert page.locator(clock).count() == 0
-            sync_api.expect(page.locator("#model-version")).not_to_have_text("–")
-            assert page.locator("#model-classes").inner_text().startswith("Glioma")
-            accuracy = app.extensions["braintumor"].classifier.metadata.get("metrics", {}).get("accuracy")
-            if accuracy is not None:  # two decimals: 0.99466 said "99.5%", a target it does not reach
-                assert page.locator("#model-accuracy").inner_text().startswith(f"{100 * accuracy:.2f}%")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: problems.append(f"external request {r.url}")
+                if not r.url.startswith(base) else None)
+        page.goto(f"{base}/dashboard")
+        sync_api.expect(page.locator("#dash-updated")).to_contain_text("updated", timeout=15_000)
+        # the live region says the state, not a clock: a screen reader heard it every 2 s
+        sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process")
+        clock = "[role=status] #dash-updated, #dash-updated[role], #dash-updated[aria-live]"
+        assert page.locator(clock).count() == 0
+        sync_api.expect(page.locator("#model-version")).not_to_have_text("–")
+        assert page.locator("#model-classes").inner_text().startswith("Glioma")
+        accuracy = app.extensions["braintumor"].classifier.metadata.get("metrics", {}).get("accuracy")
+        if accuracy is not None:  # two decimals: 0.99466 said "99.5%", a target it does not reach
+            assert page.locator("#model-accuracy").inner_text().startswith(f"{100 * accuracy:.2f}%")
 
-            files = [test_images[c][0] for c in ("glioma", "meningioma", "notumor", "pituitary")]
-            flagged = 0
-            for _ in range(3):  # three rounds, a poll apart, so the charts have several points
-                r = client.post("/api/v1/predict", content_type="multipart/form-data",
-                                data={"file": [(io.BytesIO(p.read_bytes()), p.name) for p in files]})
-                assert r.status_code == 200
-                flagged += sum(rec["review"] for rec in r.get_json()["results"])
-                page.wait_for_timeout(2200)
-            client.post("/api/v1/predict", content_type="multipart/form-data",
-                        data={"file": [(io.BytesIO(b"not an image"), "notes.jpg")]})
+        files = [test_images[c][0] for c in ("glioma", "meningioma", "notumor", "pituitary")]
+        flagged = 0
+        for n in range(1, 4):  # three rounds, each seen by a poll of its own, so the charts have several points
+            r = client.post("/api/v1/predict", content_type="multipart/form-data",
+                            data={"file": [(io.BytesIO(p.read_bytes()), p.name) for p in files]})
+            assert r.status_code == 200
+            flagged += sum(rec["review"] for rec in r.get_json()["results"])
+            sync_api.expect(page.locator("#stat-images")).to_have_text(str(4 * n), timeout=10_000)
+        client.post("/api/v1/predict", content_type="multipart/form-data",
+                    data={"file": [(io.BytesIO(b"not an image"), "notes.jpg")]})
 
-            sync_api.expect(page.locator("#stat-images")).to_have_text("12", timeout=10_000)
-            sync_api.expect(page.locator("#errors")).to_contain_text("invalid image", timeout=10_000)
-            assert int(page.locator("#stat-requests").inner_text()) >= 4
-            assert page.locator("#stat-p50").inner_text().endswith(("ms", "s"))
-            assert page.locator("#stat-p95").inner_text().endswith(("ms", "s"))
-            assert float(page.locator("#stat-rps").inner_text()) >= 0
-            assert 0.25 <= float(page.locator("#stat-confidence-all").inner_text()) <= 1
-            assert page.locator("#stat-ood-all").inner_text() == "0.0%"
-            assert page.locator("#stat-review-count").inner_text() == str(flagged)
-            assert page.locator("#stat-review-all").inner_text() == f"{100 * flagged / 12:.1f}%"
-            mix = page.locator("#class-mix li")
-            assert mix.count() == 4
-            shown = sum(int(t.split(" · ")[0]) for t in mix.locator(".mix-value").all_inner_texts())
-            assert shown == 12
-            assert page.locator("#chart-throughput polyline").count() >= 1
-            assert page.locator("#chart-latency polyline").count() >= 1
-            assert page.locator("#chart-classes rect").count() >= 1
-            assert page.locator("#chart-confidence-hist rect").count() >= 1
-            screenshot(page, "dashboard.png")
-            assert problems == []
-        finally:
-            context.close()
+        sync_api.expect(page.locator("#stat-images")).to_have_text("12", timeout=10_000)
+        sync_api.expect(page.locator("#errors")).to_contain_text("invalid image", timeout=10_000)
+        assert int(page.locator("#stat-requests").inner_text()) >= 4
+        assert page.locator("#stat-p50").inner_text().endswith(("ms", "s"))
+        assert page.locator("#stat-p95").inner_text().endswith(("ms", "s"))
+        assert float(page.locator("#stat-rps").inner_text()) >= 0
+        assert 0.25 <= float(page.locator("#stat-confidence-all").inner_text()) <= 1
+        assert page.locator("#stat-ood-all").inner_text() == "0.0%"
+        assert page.locator("#stat-review-count").inner_text() == str(flagged)
+        assert page.locator("#stat-review-all").inner_text() == f"{100 * flagged / 12:.1f}%"
+        mix = page.locator("#class-mix li")
+        assert mix.count() == 4
+        shown = sum(int(t.split(" · ")[0]) for t in mix.locator(".mix-value").all_inner_texts())
+        assert shown == 12
+        assert page.locator("#chart-throughput polyline").count() >= 1
+        assert page.locator("#chart-latency polyline").count() >= 1
+        assert page.locator("#chart-classes rect").count() >= 1
+        assert page.locator("#chart-confidence-hist rect").count() >= 1
+        screenshot(page, "dashboard.png")
+        assert problems == []
+    finally:
+        context.close()
 
 
 def _snapshot(base: dict, t: float, n: int, confidence: float = 0.9) -> dict:
@@ -112,16 +107,16 @@ def _snapshot(base: dict, t: float, n: int, confidence: float = 0.9) -> dict:
 
 
 @contextlib.contextmanager
-def _scripted_page(base_url: str, answers: list[dict]):
-    """A browser page on the scripted dashboard (below), closed afterwards."""
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            _scripted_dashboard(base_url, page, answers)
-            yield page
-        finally:
-            browser.close()
+def _scripted_page(chromium, base_url: str, answers: list[dict]):
+    """A page in a fresh context (no cookies, storage or routes of another test's) of the module's browser, on the
+    scripted dashboard (below), closed afterwards: a browser launched for each page cost seconds a page."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        _scripted_dashboard(base_url, page, answers)
+        yield page
+    finally:
+        context.close()
 
 
 def _scripted_dashboard(base_url: str, page, answers: list[dict], stats=None) -> None:
@@ -140,14 +135,14 @@ def _scripted_dashboard(base_url: str, page, answers: list[dict], stats=None) ->
     page.goto(f"{base_url}/dashboard")
 
 
-def test_dashboard_starts_afresh_when_the_server_restarts(served, tmp_path_factory):
+def test_dashboard_starts_afresh_when_the_server_restarts(served, chromium):
     """Counters start from zero when the server restarts; the open page took differences across the restart and
     showed "-15.67 requests/s" (and quantiles of negative bucket counts) for a minute."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 100), _snapshot(real, 1002, 120),  # then the server restarts:
                _snapshot(real, 1004, 2), _snapshot(real, 1006, 6)]
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(chromium, base, answers) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
         page.wait_for_timeout(600)  # a few more polls of the last answer
         assert page.locator("#stat-rps").inner_text() == "2.00"  # (6 - 2) / 2 s: since the restart only
@@ -155,25 +150,25 @@ def test_dashboard_starts_afresh_when_the_server_restarts(served, tmp_path_facto
         assert page.locator("#stat-p50").inner_text() == "2.5 ms"
 
 
-def test_mean_confidence_never_looks_surer_than_it_is(served):
+def test_mean_confidence_never_looks_surer_than_it_is(served, chromium):
     """A mean confidence of 0.99986 was shown as "1.000" (toFixed rounds up); the page and the CLI never show a
     probability as certain (prediction.probability_text), so the dashboard truncates: "0.999"."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 10, confidence=0.99986), _snapshot(real, 1002, 20, confidence=0.99986)]
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(chromium, base, answers) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
         sync_api.expect(page.locator("#stat-confidence")).to_have_text("0.999")
         assert page.locator("#stat-confidence-all").inner_text() == "0.999"
 
 
-def test_dashboard_model_card_fits_the_page(served):
+def test_dashboard_model_card_fits_the_page(served, chromium):
     """The model card's long term ("test accuracy (official split, ...)") kept its column one line wide, at every
     width: the values were squeezed into a column a character wide beside the tile, and the page scrolled sideways
     (507 px at 375, 1326 px at 1280)."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
-    with _scripted_page(base, [real]) as page:
+    with _scripted_page(chromium, base, [real]) as page:
         sync_api.expect(page.locator("#model-version")).not_to_have_text("–", timeout=10_000)
         for width in (375, 1280):
             page.set_viewport_size({"width": width, "height": 900})
@@ -183,14 +178,14 @@ def test_dashboard_model_card_fits_the_page(served):
             assert value["x"] + value["width"] <= tile["x"] + tile["width"] and value["width"] >= 40
 
 
-def test_dashboard_counts_refusals_on_their_side_apart(served):
+def test_dashboard_counts_refusals_on_their_side_apart(served, chromium):
     """The tile said only "refused ... 5 images", as if all five were unlike brain MRI: those on their side are brain
     MRI to rotate and resend, and the page says how many of the refused they are."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 10), _snapshot(real, 1002, 20)]
     answers[-1]["ood"] = {"refusals": 5, "turned": 3, "images": 25, "rate": 0.2}
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(chromium, base, answers) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
         assert page.locator("#stat-ood-count").inner_text() == "5"
         assert page.locator("#stat-ood-turned").inner_text() == "3"
@@ -199,25 +194,25 @@ def test_dashboard_counts_refusals_on_their_side_apart(served):
         assert "not brain MRI" not in page.locator("#chart-ood").get_attribute("aria-label")
 
 
-def test_class_mix_meters_say_their_count_and_share(served):
+def test_class_mix_meters_say_their_count_and_share(served, chromium):
     """The class mix's meters had no value text, as the result cards' bars have: a screen reader said a raw
     "0.3333333432674408" (or its own rounding of it), not the "2 · 33.3%" shown beside the meter."""
     base, app = served
-    with _scripted_page(base, _class_counts(app, (2, 1, 0, 0))) as page:
+    with _scripted_page(chromium, base, _class_counts(app, (2, 1, 0, 0))) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("3", timeout=10_000)
         meters = page.locator("#class-mix meter")
         texts = meters.evaluate_all("ms => ms.map(m => m.getAttribute('aria-valuetext'))")
         assert texts == ["2 images, 66.7%", "1 image, 33.3%", "0 images, 0.0%", "0 images, 0.0%"]
 
 
-def test_the_errors_table_is_named_and_each_count_has_its_kind(served):
+def test_the_errors_table_is_named_and_each_count_has_its_kind(served, chromium):
     """The errors table had no name and no headers: a screen reader's table navigation said "table, 2 columns"
     and a bare "3" when moving along a row, not which error it counted."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
     answers = [_snapshot(real, 1000, 10), _snapshot(real, 1002, 20)]
     answers[-1]["errors"] = {"invalid_image": 3, "bad_request": 1}
-    with _scripted_page(base, answers) as page:
+    with _scripted_page(chromium, base, answers) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("20", timeout=10_000)
         table = page.get_by_role("table", name="Errors")
         sync_api.expect(table).to_have_count(1)
@@ -227,11 +222,11 @@ def test_the_errors_table_is_named_and_each_count_has_its_kind(served):
         assert table.get_by_role("cell").all_inner_texts() == ["1", "3"]
 
 
-def test_stacked_class_bars_are_parted_by_a_line_of_background(served):
+def test_stacked_class_bars_are_parted_by_a_line_of_background(served, chromium):
     """The class chart stacks one bar per class in a column: two classes touching stand 3:1 against the chart's
     background but not against each other (WCAG 1.4.11), so each bar above another leaves a gap of it below."""
     base, app = served
-    with _scripted_page(base, _class_counts(app, (3, 2, 1, 0))) as page:
+    with _scripted_page(chromium, base, _class_counts(app, (3, 2, 1, 0))) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("6", timeout=10_000)
         rects = page.locator("#chart-classes rect").evaluate_all(
             "rs => rs.map(r => [+r.getAttribute('x'), +r.getAttribute('y'), +r.getAttribute('height')])")
@@ -251,36 +246,36 @@ def _class_counts(app, counts: tuple[int, ...]) -> list[dict]:
     return answers
 
 
-def test_latency_says_no_prediction_in_the_last_minute_only_once_it_has_watched_one(served):
+def test_latency_says_no_prediction_in_the_last_minute_only_once_it_has_watched_one(served, chromium):
     """Opened seconds after a batch, the dashboard said "no prediction in the last minute": its recent figures are
     differences between its own polls, so it had seen no minute at all. Until its polls span one, it says what it
     knows: none since the page opened."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
-    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
+    with _scripted_page(chromium, base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
         sync_api.expect(page.locator("#latency-window")).to_have_text(
             "since the server started (none since this page opened, 4 s ago)")
-    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1061, 10)]) as page:
+    with _scripted_page(chromium, base, [_snapshot(real, 1000, 10), _snapshot(real, 1061, 10)]) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
         sync_api.expect(page.locator("#latency-window")).to_have_text(
             "since the server started (no prediction in the last minute)")
 
 
-def test_rates_say_how_long_the_page_has_watched_until_it_has_watched_ten_seconds(served):
+def test_rates_say_how_long_the_page_has_watched_until_it_has_watched_ten_seconds(served, chromium):
     """The rates are differences between the page's own polls, but the tile said "last 10 s for the rates" from its
     first seconds: opened after a batch, its 0.00 requests/s read as none in the last 10 s. Until its polls span
     10 s, the rates say the seconds they cover."""
     base, app = served
     real = app.test_client().get("/api/v1/stats").get_json()
-    with _scripted_page(base, [_snapshot(real, 1000, 10)]) as page:
+    with _scripted_page(chromium, base, [_snapshot(real, 1000, 10)]) as page:
         sync_api.expect(page.locator("#stat-requests")).to_have_text("10", timeout=10_000)
         assert page.locator("#stat-rps").inner_text() == "–"
         sync_api.expect(page.locator("#rate-window")).to_have_text("rates from the next update")
-    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
+    with _scripted_page(chromium, base, [_snapshot(real, 1000, 10), _snapshot(real, 1004, 10)]) as page:
         sync_api.expect(page.locator("#stat-rps")).to_have_text("0.00", timeout=10_000)
         sync_api.expect(page.locator("#rate-window")).to_have_text("rates over the 4 s this page has watched")
-    with _scripted_page(base, [_snapshot(real, 1000, 10), _snapshot(real, 1010, 30)]) as page:
+    with _scripted_page(chromium, base, [_snapshot(real, 1000, 10), _snapshot(real, 1010, 30)]) as page:
         sync_api.expect(page.locator("#stat-rps")).to_have_text("2.00", timeout=10_000)
         sync_api.expect(page.locator("#rate-window")).to_have_text("last 10 s for the rates")
 
