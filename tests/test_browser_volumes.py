@@ -4,13 +4,14 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import numpy as np
 import pytest
 from dicom_factory import SECRETS, axial_volume, nifti_bytes, series, zip_bytes
 from PIL import Image
-from test_browser import ARGS, CHROMIUM, SHOTS, pytestmark, saving_screenshots, serve_in_thread  # noqa: F401  (same skip rules)
+from test_browser import SHOTS, pytestmark, saving_screenshots, serve_in_thread  # noqa: F401  (same skip rules)
 
 from braintumor.image_io import read_image
 from braintumor.model_files import default_model_path
@@ -21,15 +22,12 @@ from braintumor.web import create_app
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def test_series_upload_in_the_browser(server, test_images, tmp_path):
+def test_series_upload_in_the_browser(server, chromium, test_images, tmp_path):
     paths = [p for c in ("notumor", "glioma", "pituitary", "meningioma") for p in test_images[c][:3]]
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((256, 256)), dtype=np.uint8) for p in paths]
     (tmp_path / "head.nii.gz").write_bytes(nifti_bytes(axial_volume(stack)))
     (tmp_path / "series.zip").write_bytes(zip_bytes(series(stack)))
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                        args=ARGS, headless=True,
-                                                        viewport={"width": 1280, "height": 900})
+    with contextlib.closing(chromium.new_context(viewport={"width": 1280, "height": 900})) as context:
         page = context.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -59,7 +57,6 @@ def test_series_upload_in_the_browser(server, test_images, tmp_path):
             # refuses screenshot(style=...)'s inline stylesheet, not a property set from here
             page.locator(".disclaimer").evaluate("el => { el.style.display = 'none'; }")
             blocks.nth(0).screenshot(path=str(SHOTS / "series-desktop.png"))
-        context.close()
 
 
 def _mixed_series(test_images) -> bytes:
@@ -91,7 +88,8 @@ def _tumours_stored_downwards(test_images) -> bytes:
 
 
 @pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's refusals")
-def test_a_series_says_the_same_with_and_without_javascript_refusals_included(server, test_images, tmp_path):
+def test_a_series_says_the_same_with_and_without_javascript_refusals_included(server, chromium, test_images,
+                                                                               tmp_path):
     """Refused slices were missing from the page's summary line and drawn like a sure 'No tumor' (an empty column),
     a sure 'No tumor' slice was listed as suspicious, and slice cards gave no DICOM image number to find them by, nor
     NIfTI ones the file's own index."""
@@ -115,10 +113,7 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
     nifti = [c for c in expected["cards"] if " · NIfTI voxel k = " in c]
     assert dicom and nifti and len(dicom) + len(nifti) == len(expected["cards"])
     assert all(c.endswith(f" = {3 - int(c.split()[1])}") for c in nifti)  # stored downwards: slice k is file's 3 - k
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                        args=ARGS, headless=True,
-                                                        viewport={"width": 1280, "height": 900})
+    with contextlib.closing(chromium.new_context(viewport={"width": 1280, "height": 900})) as context:
         page = context.new_page()
         page.goto(server)
         page.set_input_files("#file-input", [str(tmp_path / name) for name, _ in files])
@@ -141,11 +136,10 @@ def test_a_series_says_the_same_with_and_without_javascript_refusals_included(se
             f"Done: 2 files, 10 slices: {10 - refused} classified" +
             (f", {flagged} of them with lower confidence" if flagged else "") +
             f", {refused} not classified (unlike brain MRI) (see below).")
-        context.close()
 
 
 @pytest.mark.skipif(not default_model_path().is_file(), reason="needs the shipped model's refusals")
-def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(server, test_images, tmp_path):
+def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(server, chromium, test_images):
     """A one-slice scan's notes (an absurd Pixel Spacing ignored, a file skipped in its zip) were in the API's JSON
     only: neither card said them. The script's card lists them as the server-rendered one does, refused or not."""
     import io
@@ -165,9 +159,7 @@ def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(ser
     lists = re.findall(r'<ul class="card-notes"[^>]*>(.*?)</ul>', html, flags=re.S)[:len(files)]
     expected = [[unescape(t) for t in re.findall(r"<li>(.*?)</li>", notes)] for notes in lists]
     assert [len(notes) for notes in expected] == [1, 1, 1, 0]
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page()
+    with contextlib.closing(chromium.new_page()) as page:
         page.goto(server)
         sync_api.expect(page.locator("html")).to_have_class("js")
         page.set_input_files("#file-input", [{"name": name, "mimeType": "application/octet-stream", "buffer": data}
@@ -177,7 +169,6 @@ def test_a_one_slice_scans_notes_are_on_its_card_with_and_without_javascript(ser
         assert [cards.nth(k).get_attribute("data-state") for k in range(len(files))] == ["ok", "ood", "ok", "ok"]
         assert [cards.nth(k).locator(".card-notes li").all_text_contents() for k in range(len(files))] == expected
         assert cards.nth(1).locator(".card-notes").is_visible() and not cards.nth(3).locator(".card-notes").is_visible()
-        browser.close()
 
 
 def test_a_multi_frame_files_slice_cards_name_their_frame_with_javascript(server, chromium, test_images):
