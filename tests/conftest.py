@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -190,18 +191,41 @@ def server(request):
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's chromium driven by Playwright, no profile (skipped where either is absent, as test_browser says)."""
-    from test_browser import ARGS, CHROMIUM
-
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright for the whole run, for every browser the tests launch: a second one in the same thread is
+    refused, and starting one for each browser test file cost a second or more each."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def _launched_chromium(playwright_driver) -> Iterator[dict]:
+    """{"browser": the chromium the ``chromium`` fixture hands out}: launched once for the run (a launch per browser
+    test file cost seconds each), launched again by that fixture where it has gone (a crash)."""
+    held: dict = {}
+    yield held
+    if held.get("browser") is not None and held["browser"].is_connected():
+        held["browser"].close()
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_driver, _launched_chromium):
+    """Debian's chromium driven by Playwright, no profile (skipped where either is absent, as test_browser says): one
+    browser for the run, and the contexts (and their pages) a test file opened in it closed at the file's end, so
+    nothing of one file's pages is there for the next."""
+    from test_browser import ARGS, CHROMIUM
+
+    browser = _launched_chromium.get("browser")
+    if browser is None or not browser.is_connected():
+        browser = _launched_chromium["browser"] = playwright_driver.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        for context in list(browser.contexts) if browser.is_connected() else ():
+            context.close()
 
 
 def page_disclaimer(html: str) -> str:

@@ -57,15 +57,15 @@ def serve_in_thread(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with sync_api.sync_playwright() as pw:
-        profile = tmp_path_factory.mktemp("chromium-profile")
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
-        try:
-            yield context
-        finally:
-            context.close()
+def browser(playwright_driver, tmp_path_factory):
+    """A chromium with a profile folder, from the run's one Playwright (conftest.playwright_driver)."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=ARGS, headless=True, viewport={"width": 1280, "height": 900})
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def open_page(browser, url: str, width: int, height: int):

@@ -15,19 +15,18 @@ LOST = ("The 2 results shown before you left this page were not kept (nothing is
 
 
 @pytest.fixture(scope="module")
-def browsers():
-    """{"cache": Chromium as people run it, "none": as Playwright runs it, without the back/forward cache} (one
-    Playwright for both: a second one in the same thread is refused)."""
-    with sync_api.sync_playwright() as pw:
-        started = {name: pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True,
-                                            ignore_default_args=["--disable-back-forward-cache"] if name == "cache"
-                                            else None)
-                   for name in ("cache", "none")}
-        try:
-            yield started
-        finally:
-            for browser in started.values():
-                browser.close()
+def browsers(playwright_driver):
+    """{"cache": Chromium as people run it, "none": as Playwright runs it, without the back/forward cache} (from the
+    run's one Playwright, conftest.playwright_driver: a second one in the same thread is refused)."""
+    started = {name: playwright_driver.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True,
+                                                       ignore_default_args=["--disable-back-forward-cache"]
+                                                       if name == "cache" else None)
+               for name in ("cache", "none")}
+    try:
+        yield started
+    finally:
+        for browser in started.values():
+            browser.close()
 
 
 def classify_two_then_follow_the_footer_link_and_come_back(page, test_images) -> None:

@@ -28,15 +28,14 @@ OTHER_PAGE = """<form method="post" action="{target}/" enctype="multipart/form-d
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """chromium with the two test names pointed at this machine."""
-    with sync_api.sync_playwright() as pw:
-        rules = f"--host-resolver-rules=MAP {NAMED} 127.0.0.1, MAP {OTHER_SITE} 127.0.0.1"
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, rules], headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def chromium(playwright_driver):
+    """chromium with the two test names pointed at this machine (launched from the run's one Playwright)."""
+    rules = f"--host-resolver-rules=MAP {NAMED} 127.0.0.1, MAP {OTHER_SITE} 127.0.0.1"
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, rules], headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="module")
