@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import encode, extra_reason, synthetic_head
+from conftest import REPO, encode, extra_reason, synthetic_head
 from evaluate_fakes import needs_matplotlib
 
 NAMES = ("café", "über—x", "日本", "🧠")
@@ -202,6 +202,22 @@ def _old_style(value: object) -> object:
     return [_old_style(v) for v in value] if isinstance(value, list) else value
 
 
+def _start(command: list[str], locale: dict[str, str]) -> subprocess.Popen:
+    """``command`` started in the checkout under ``locale``, its output piped, for :func:`_finish`."""
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **locale})
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 120) -> subprocess.CompletedProcess:
+    """What :func:`_start`'s command said once it ended (killed past ``timeout``, as subprocess.run kills it)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def test_a_run_trained_under_an_ascii_locale_records_utf8_names_that_read_back_under_any(tmp_path):
     """Under LANG=C (UTF-8 mode off) train wrote split.json and config.json with ``caf\\udcc3\\udca9-0.png`` for
     ``café-0.png``, and the scripts' --json (orientation_eval's root) the same. They hold the UTF-8 name now, as
@@ -231,16 +247,15 @@ def test_a_run_trained_under_an_ascii_locale_records_utf8_names_that_read_back_u
         (old / name).write_text(json.dumps(_old_style(json.loads((run / name).read_text(encoding="utf-8")))))
     shutil.copyfile(run / "last.pt", old / "last.pt")
     assert "\\udcc3\\udca9" in (old / "split.json").read_text()
-    for locale in (ASCII_LOCALE, UTF8_LOCALE):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **locale}
-        read = subprocess.run([sys.executable, "-c", READ_RUN, str(data), str(run), str(old)], capture_output=True,
-                              env=env, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    # the three commands only read the runs and the data: started at once (each one's start-up is seconds of imports)
+    started = [_start([sys.executable, "-c", READ_RUN, str(data), str(run), str(old)], locale)
+               for locale in (ASCII_LOCALE, UTF8_LOCALE)]
+    started.append(_start([sys.executable, "scripts/orientation_eval.py", "--run", str(run), "--data", str(data),
+                           "--json", str(tmp_path / "o.json")], ASCII_LOCALE))
+    *reads, evaluated = [_finish(proc) for proc in started]
+    for read in reads:
         assert read.returncode == 0, read.stderr.decode(errors="replace")
         assert [json.loads(line) for line in read.stdout.splitlines()] == [[4, 4, 8, True, True]] * 2, read.stdout
-    evaluated = subprocess.run(
-        [sys.executable, "scripts/orientation_eval.py", "--run", str(run), "--data", str(data), "--json",
-         str(tmp_path / "o.json")], capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **ASCII_LOCALE})
     assert evaluated.returncode == 0, evaluated.stderr.decode(errors="replace")
     report = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
     assert report["split"] == f"{data}/Training" and report["rows"]["as given"]["images"] == 4
