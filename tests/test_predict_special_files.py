@@ -69,9 +69,10 @@ def test_a_named_pipe_is_still_read_when_something_writes_to_it(tmp_path, capsys
     assert rc is not None and "error" not in recs[0] and recs[0]["path"] == str(fifo)
 
 
-def test_a_device_that_never_ends_is_read_only_to_the_size_limit(tmp_path, capsys, monkeypatch):
+def test_a_device_that_never_ends_is_refused_unread(tmp_path, capsys, monkeypatch):
     """``/dev/zero`` says its size is 0, so the size check passed and read_bytes() read until the memory was full
-    (the kernel killed predict); a link to it in a folder given by name did the same."""
+    (the kernel killed predict); a link to it in a folder given by name did the same. Then it was read to the size
+    limit and called "larger than the limit": a device is no file, and said so."""
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero on this system")
 
@@ -82,8 +83,8 @@ def test_a_device_that_never_ends_is_read_only_to_the_size_limit(tmp_path, capsy
     (tmp_path / "zero.nii").symlink_to("/dev/zero")
     rc, recs, err = _predict(["/dev/zero", tmp_path / "zero.nii"], capsys)
     assert rc == 1 and "Traceback" not in err
-    assert recs[0] == {"path": "/dev/zero", "error": "file is larger than the limit of 67108864 bytes"}
-    assert recs[1]["path"] == str(tmp_path / "zero.nii") and "larger than the limit" in recs[1]["error"]
+    device = "cannot read file: it is a character device, not a file"
+    assert recs == [{"path": "/dev/zero", "error": device}, {"path": str(tmp_path / "zero.nii"), "error": device}]
 
 
 def test_links_that_lead_nowhere_or_in_a_loop_say_so(tmp_path, capsys):

@@ -30,13 +30,13 @@ from typing import TextIO
 from tqdm import tqdm
 
 from .batch_resume import Previous, append_sink, read_previous
-from .batch_workers import Unit, score_unit, units_in_order
+from .batch_workers import ListedName, Unit, score_unit, units_in_order
 from .cpu_quota import default_threads
 from .csv_records import csv_columns
 from .exit_errors import RunFailed, UsageError
 from .file_names import os_text, utf8_text
 from .heatmap_files import drop_maps
-from .image_files import IMAGE_EXTENSIONS
+from .image_files import IMAGE_EXTENSIONS, ListedFile
 from .image_io import ImageError
 from .input_plan import VolumeInput, plan_inputs
 from .predict_output import HEATMAP_KEY, heatmap_column, output_sink
@@ -116,7 +116,7 @@ def plan_units(paths: Iterable[str], batch_size: int, done: Counter | None = Non
     for item in plan_inputs(paths, on_note) if planned is None else planned:
         if isinstance(item, Path):
             if not taken(str(item)):
-                images.append(str(item))
+                images.append(ListedName(item) if isinstance(item, ListedFile) else str(item))
                 if len(images) >= batch_size:
                     yield images
                     images = []

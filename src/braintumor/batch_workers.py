@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from .image_files import ListedFile
 from .input_plan import VolumeInput
 from .model_files import ModelError
 from .predictor import Classifier
@@ -36,12 +37,20 @@ Unit = list | str | dict
 _worker: dict = {}
 
 
+class ListedName(str):
+    """A unit's image name that a folder's walk listed (a str, as records and the units' other names are): scored as
+    its :class:`~braintumor.image_files.ListedFile` again, so that a pipe there since is refused, not waited on."""
+
+    __slots__ = ()
+
+
 def score_unit(clf: Classifier, unit: Unit, batch_size: int, summaries: bool, pixels: bool) -> list[dict]:
     """The records of one unit: exactly what ``records()`` yields for the same inputs."""
     if isinstance(unit, dict):
         return [unit]
     # a volume is re-planned from its path, so no unpicklable loader has to cross processes
-    items = [VolumeInput(unit, lambda: input_volumes(unit))] if isinstance(unit, str) else [Path(p) for p in unit]
+    items = [VolumeInput(unit, lambda: input_volumes(unit))] if isinstance(unit, str) else [
+        ListedFile(p) if isinstance(p, ListedName) else Path(p) for p in unit]
     return list(input_records(clf, items, batch_size, summaries, pixels))
 
 

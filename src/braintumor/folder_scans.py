@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .compressed_files import MAGIC, PEEK
 from .dicom_sniff import SNIFF_BYTES, file_head, is_dicom_head, worth_sniffing
-from .image_files import IMAGE_EXTENSIONS, is_hidden_name, is_special_file, unreadable_text, walk_folders
+from .image_files import IMAGE_EXTENSIONS, ListedFile, is_hidden_name, is_special_file, unreadable_text, walk_folders
 from .scan_sniff import VOLUME_SUFFIXES
 
 
@@ -32,7 +32,7 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
     dicoms, niftis = [], []
     for root, _dirs, files in walk_folders(folder):  # the folders walk_images reads
         for name in sorted(files):
-            path = Path(root) / name
+            path = ListedFile(root, name)  # read, one replaced by a pipe since is refused, not waited on
             lower = name.lower()
             image = path.suffix.lower() in IMAGE_EXTENSIONS
             if is_hidden_name(name) or (image and not is_special_file(path)):

@@ -40,6 +40,14 @@ OTHER_FORMAT_ENDINGS: dict[str, str] = {
 SYSTEM_NAMES: frozenset[str] = frozenset({"__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini"})
 
 
+class ListedFile(type(Path())):  # type: ignore[misc]  # PosixPath or WindowsPath: Path() picks the concrete class
+    """A file's path as a folder's walk listed it (:func:`walk_images`, ``folder_scans.scan_folder``): a regular file
+    then. Read (:func:`read_limited`), one that has become a pipe or device since is refused at once, where a pipe the
+    user named is waited on for a writer: a listed scan.jpg replaced by a FIFO held predict 30 s."""
+
+    __slots__ = ()
+
+
 def is_hidden_name(name: str) -> bool:
     """A file or folder name that is never data: hidden (``.DS_Store``, AppleDouble ``._scan.dcm``,
     ``.ipynb_checkpoints``) or one of :data:`SYSTEM_NAMES`."""
@@ -126,7 +134,7 @@ def walk_images(folder: Path, on_error: Callable[[OSError], None] | None = None,
     taken = tuple(endings)
     for root, _dirs, files in walk_folders(folder, on_error):
         for name in sorted(files):
-            path = Path(root) / name
+            path = ListedFile(root, name)
             if is_hidden_name(name) or not name.lower().endswith(taken):
                 continue
             if not is_special_file(path):
@@ -153,7 +161,8 @@ def images_in(folder: Path, on_special: Callable[[Path], None] | None = None) ->
         names = sorted(os.listdir(folder))
     except OSError:  # the caller's own walk reports an unreadable folder
         return []
-    found = [Path(folder) / n for n in names if not is_hidden_name(n) and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    found = [ListedFile(folder, n) for n in names
+             if not is_hidden_name(n) and Path(n).suffix.lower() in IMAGE_EXTENSIONS]
     for path in found if on_special else ():
         if is_special_file(path):
             on_special(path)
@@ -204,10 +213,16 @@ def read_limited(path: Path, limit: int) -> bytes:
     A device says its size is 0, so a size check let ``read_bytes()`` read ``/dev/zero`` until the memory was full;
     here it stops past the limit. A named pipe is opened without waiting for a writer (open() blocked until one came),
     then waited on for :data:`PIPE_WAIT_S` at most (TimeoutError); one that is written to (``<(zcat scan.png.gz)``)
-    is read as before. A regular file is read as it always was."""
+    is read as before. A regular file is read as it always was; a device (``/dev/zero`` was read to the limit, and
+    said "larger than the limit"), or a pipe where a :class:`ListedFile` was, is refused by its fstat (OSError)."""
     with open_unblocked(path) as fh:
         fd = fh.fileno()
-        if stat.S_ISFIFO(os.fstat(fd).st_mode) and hasattr(select, "poll"):
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode) and (isinstance(path, ListedFile) or not stat.S_ISFIFO(mode)):
+            kind = next((k for test, k in _NOT_FILES if test(mode)), "not a regular file")
+            raise OSError(errno.EINVAL, f"it is {kind}, not a file" + (
+                " (it was one when its folder was listed: replaced since?)" if isinstance(path, ListedFile) else ""))
+        if stat.S_ISFIFO(mode) and hasattr(select, "poll"):
             waiting = select.poll()
             waiting.register(fd, select.POLLIN)
             if not waiting.poll(PIPE_WAIT_S * 1000):
@@ -221,6 +236,10 @@ def read_limited(path: Path, limit: int) -> bytes:
             left -= len(chunk)
         return b"".join(chunks)
 
+
+#: What :func:`read_limited` calls what it refuses to read, by its mode
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"))
 
 #: What a socket named where a file goes is (input, output or model): no file opens one ('No such device or address').
 SOCKET_TEXT: str = "a socket (a program's connection point), not a file"

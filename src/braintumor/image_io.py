@@ -18,8 +18,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .image_files import ListedFile, read_limited, unreadable_text
 from .image_files import expand_inputs as expand_inputs  # public here: predict_many's folder errors name it here
-from .image_files import read_limited, unreadable_text
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
 from .missing_files import long_name_text, missing_url_text, not_a_folder_text
@@ -112,7 +112,7 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
             raise ImageError("expected a file name, got an empty string")
         if said := not_a_folder_text(source) or missing_url_text(source) or long_name_text(source):  # Path() drops
             raise ImageError(said)  # scan.jpg/'s / (the file was read) and https://'s (a name nobody typed echoed)
-        data = read_file(Path(source), MAX_FILE_BYTES)
+        data = read_file(source if isinstance(source, ListedFile) else Path(source), MAX_FILE_BYTES)  # (its walk)
     elif callable(getattr(source, "read", None)):
         data = read_stream(source)
     else:
@@ -220,7 +220,7 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
                  ) -> tuple[np.ndarray, InputInfo, GrayPlane | None]:
     """:func:`decode_image`, and the gray array as the Pillow image it was made from, with its histogram where decoding
     made that too (``image_gray.GrayPlane``; None where it had neither): ``preprocess.prepare_measured`` takes them."""
-    if isinstance(source, os.PathLike):  # a path of bytes too (os.scandir(b"folder")'s entries): pathlib's are str
+    if isinstance(source, os.PathLike) and not isinstance(source, ListedFile):  # a path of bytes too (scandir(b"."))
         source = os.fsdecode(source)
     buffer = _open_bytes(source)
     try:

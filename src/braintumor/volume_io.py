@@ -23,7 +23,7 @@ from .arguments import count
 from .compressed_files import compressed_text
 from .documents import array_file_text, document_text
 from .folder_scans import scan_folder, unopened
-from .image_files import walk_images
+from .image_files import ListedFile, walk_images
 from .image_headers import apple_double
 from .image_io import ImageError, ImageSource, read_file, read_stream
 from .missing_files import long_name_text, missing_url_text, not_a_folder_text
@@ -173,11 +173,12 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, display = bytes(source), name or "upload"
     else:
+        listed = source if isinstance(source, ListedFile) else None  # a folder's NIfTI: read_file refuses a pipe now
         if not (source := os.fsdecode(source)):  # Path("") is ".": "no DICOM or NIfTI files found"; bytes: str
             raise ImageError("expected a file or folder name, got an empty string")
         if said := not_a_folder_text(source) or missing_url_text(source) or long_name_text(source):
             raise ImageError(said)  # before Path(), which drops scan.dcm/'s / and https://'s
-        path = Path(source)
+        path = listed or Path(source)
         display = name or str(path)
         if path.is_dir():
             left: list[tuple[Path, str]] = []
