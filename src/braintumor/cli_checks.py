@@ -20,7 +20,7 @@ from .data import data_folders
 from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
-from .missing_files import missing_text
+from .missing_files import closed_folder_text, missing_text
 from .output_formats import file_ending, picture_content
 
 
@@ -202,8 +202,7 @@ def check_destinations(args: argparse.Namespace) -> None:
 
 def _closed_folder(path: Path) -> str:
     """Why ``path`` cannot be reached: the first folder on its way whose permissions bar entering it (no x bit)."""
-    closed = next((p for p in reversed(path.parents) if os.path.isdir(p) and not os.access(p, os.X_OK)), None)
-    return f"no permission to enter the folder {closed} (chmod u+x)" if closed else "no permission to reach it"
+    return closed_folder_text(path) or "no permission to reach it"
 
 
 def _check_apart(args: argparse.Namespace) -> None:

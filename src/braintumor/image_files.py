@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .missing_files import missing_text, not_a_folder_text
+from .missing_files import denied_text, missing_text, not_a_folder_text
 from .wording import counted, listed
 
 #: File endings looked for when walking folders (explicit files are sniffed instead). ``.jfif`` and ``.jpe`` are
@@ -253,7 +253,7 @@ def unreadable_text(path: Path, exc: OSError) -> str:
         return missing_text(path)
     if exc.errno == errno.ENXIO and file_kind(path) == "a socket":  # was 'No such device or address'
         return f"cannot read file: it is {SOCKET_TEXT}"
-    return f"cannot read file: {exc.strerror or exc}"
+    return f"cannot read file: {denied_text(path, exc)}"  # a folder on its way that may not be entered: named
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike | bytes]) -> Iterator[Path]:

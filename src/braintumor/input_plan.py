@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .folder_scans import scan_folder, unopened
 from .image_files import hidden_note, walk_images
-from .missing_files import missing_url_text, not_a_folder_text, read_before_text
+from .missing_files import denied_text, missing_url_text, not_a_folder_text, read_before_text
 from .volume_objects import Volume
 from .wording import INPUT_KINDS, NOTHING_FOUND, TOO_DEEP
 
@@ -79,7 +79,7 @@ def _folder_inputs(path: Path, on_note: Callable[[str], None] | None) -> Iterato
         yield {"path": str(path), "error": only or f"{NOTHING_FOUND} in the folder ({why or INPUT_KINDS})"}
     yield from images
     # Path(): named as its files are (os.walk's join named a folder of "." ./locked)
-    yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {e.strerror}"}
+    yield from ({"path": str(Path(e.filename)), "error": f"cannot read folder: {denied_text(Path(e.filename), e)}"}
                 for e in unreadable)
     yield from locked  # files that could not be opened to learn what they are (a DICOM slice, maybe)
     if dicoms:  # with the files not opened, as read_volumes (--resume, --workers) reads them: the same notes

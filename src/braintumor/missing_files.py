@@ -19,6 +19,21 @@ from urllib.parse import unquote, urlsplit
 from .documents import base64_image
 
 
+def closed_folder_text(path: Path) -> str | None:
+    """The first folder on ``path``'s way that this user may not enter (no x bit), named with its remedy, or None: a
+    file there is 'Permission denied' however open its own permissions, and the folder is what to fix."""
+    closed = next((p for p in reversed(Path(path).parents) if os.path.isdir(p) and not os.access(p, os.X_OK)), None)
+    return f"no permission to enter the folder {closed} (chmod u+x)" if closed else None
+
+
+def denied_text(path: Path, exc: OSError) -> str:
+    """Why a stat, open or listing of ``path`` failed, as ``exc`` says, but a 'Permission denied' that a folder on its
+    way causes names that folder (:func:`closed_folder_text`): ``predict p2`` of a folder that may be listed, not
+    entered (chmod 444), said 'cannot read file: Permission denied' of each of its files."""
+    said = closed_folder_text(path) if exc.errno == errno.EACCES else None
+    return said or f"{exc.strerror or exc}"
+
+
 def missing_text(path: Path) -> str:
     """Why ``path``, which does not exist to read, is not there: a link that leads nowhere or in a loop says so (both
     said 'file not found', while ``ls`` listed the file)."""
