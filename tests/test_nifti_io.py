@@ -156,6 +156,27 @@ def test_a_gzip_of_several_members_is_read_whole():
     assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(volume.slices, plain.slices, strict=True))
 
 
+def test_a_gzip_whose_header_is_split_over_members_or_follows_a_long_gzip_header_is_read_by_its_content():
+    """Sniffing inflated the first 4 kB of the first member only, as the reader does not: named without .nii.gz (a
+    web upload named 'scan', 'scan.gz' named alone), a header split over members was 'a gzip-compressed file:
+    decompress it', and one after a gzip header with a 10 kB file name 'a gzip-compressed NIfTI volume without the
+    .nii.gz ending, ...: rename it'."""
+    import gzip
+    import zlib
+
+    raw = _nifti((40, 48, 6))
+    split = gzip.compress(raw[:200]) + gzip.compress(raw[200:])
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    named = (b"\x1f\x8b\x08\x08" + bytes(6) + b"n" * 10_000 + b"\x00" + deflate.compress(raw) + deflate.flush()
+             + struct.pack("<II", zlib.crc32(raw), len(raw)))
+    (plain,) = read_volumes(raw, name="plain.nii")
+    for data in (split, named):
+        assert gzip.decompress(data) == raw
+        for name in ("scan", "scan.gz", None):
+            (volume,) = read_volumes(data, name=name)
+            assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(volume.slices, plain.slices, strict=True))
+
+
 def test_a_gzip_of_too_many_members_is_refused(monkeypatch):
     """Each member costs a new inflater and a copy of the rest of its piece: 6 M empty members (120 MB) took 14 s."""
     import gzip

@@ -69,19 +69,17 @@ def pair_image_error() -> ImageError:
 
 def is_nifti_bytes(data: bytes) -> bool:
     """Single-file NIfTI-1 or NIfTI-2 content, plain or gzip-compressed (magic numbers, not names)."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 540)
-        except zlib.error:
-            return False
-        return header_kind(head) is not None
+    if data[:2] == b"\x1f\x8b":  # as the reader inflates it: a header split over gzip members ('cat a.gz b.gz'), or
+        # after a gzip header of over 4 kB (a long file name or comment), was "a gzip-compressed file: decompress it"
+        return header_kind(gunzip_bounded(data, 540, partial=True).read()) is not None
     return header_kind(data[:540]) is not None
 
 
-def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
+def gunzip_bounded(data: bytes, size: int, partial: bool = False) -> io.BytesIO:
     """The first ``size`` bytes that gzip ``data`` expands to (fewer where it ends sooner), inflated in memory a
     piece at a time: a gzip bomb costs what its header declares, never more. A gzip of several members (pigz -i,
-    bgzip, concatenated files) goes on from one member to the next, as gzip reads it. ImageError for corrupt data."""
+    bgzip, concatenated files) goes on from one member to the next, as gzip reads it. ImageError for corrupt or
+    truncated data; ``partial``: what was inflated before it instead (to sniff a header: the reader says what fails)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out, view, pos, pending, members = io.BytesIO(), memoryview(data), 0, b"", 1
     try:
@@ -104,8 +102,9 @@ def gunzip_bounded(data: bytes, size: int) -> io.BytesIO:
             if not piece:
                 raise ImageError(GZIP_TRUNCATED)
             out.write(inflater.decompress(piece, size - out.tell()))
-    except zlib.error:
-        raise ImageError("gzip data is corrupt or truncated") from None
+    except (zlib.error, ImageError) as exc:
+        if not partial:
+            raise ImageError("gzip data is corrupt or truncated") if isinstance(exc, zlib.error) else exc from None
     out.seek(0)
     return out
 
