@@ -177,6 +177,18 @@ def test_a_gzip_whose_header_is_split_over_members_or_follows_a_long_gzip_header
             assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(volume.slices, plain.slices, strict=True))
 
 
+def test_a_nifti_volume_gzipped_twice_is_told_so():
+    """A .nii.gz that a server sent gzip-encoded, saved as it came (curl -o without --compressed), is a gzip of the
+    .nii.gz: it was 'not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing'."""
+    import gzip
+
+    twice = gzip.compress(gzip.compress(_nifti((40, 48, 6))))
+    for name in ("scan.nii.gz", "scan.nii"):
+        with pytest.raises(ImageError, match=r"^NIfTI volume gzip-compressed twice: this gzip holds a \.nii\.gz .*: "
+                                             r"decompress it once \(gunzip\) and send what it holds$"):
+            read_volumes(twice, name=name)
+
+
 def test_a_gzip_of_too_many_members_is_refused(monkeypatch):
     """Each member costs a new inflater and a copy of the rest of its piece: 6 M empty members (120 MB) took 14 s."""
     import gzip

@@ -27,6 +27,7 @@ from .nifti_header import (
     header_error,
     header_kind,
     intercept_note,
+    is_nifti_bytes,
     pair_error,
     pair_image_error,
     quiet_nibabel,
@@ -74,6 +75,8 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
     if kind is None:
         if document := document_text(data) or compressed_text(data, named=True):  # a file's or a zip's page.nii.gz
             raise ImageError(document)  # a sign-in page a browser saved, gzipped or not, or a gzipped DICOM file
+        if gz and is_nifti_bytes(head):  # a .nii.gz in a gzip: saved as a server gzip-encoded it (curl -o, no
+            raise ImageError(GZIPPED_TWICE)  # --compressed); it was 'magic number missing'
         if display.lower().endswith(PAIR_IMAGE_ENDINGS):  # sent here by its name (scan_sniff.sniff)
             raise pair_image_error()
         raise ImageError("not a NIfTI-1/NIfTI-2 single file (.nii): magic number missing")
@@ -204,6 +207,12 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
         notes.append(f"the header's voxel sizes make each pixel {cols_mm:g} mm wide and {rows_mm:g} mm high: "
                      f"resampled to square pixels, the {size_text(w, h)} slices are {size_text(new_w, new_h)}")
     return Volume(display, "nifti", slices, None, tuple(notes))
+
+
+#: What a NIfTI volume gzip-compressed twice is told.
+GZIPPED_TWICE: str = ("NIfTI volume gzip-compressed twice: this gzip holds a .nii.gz (a download saved as the server "
+                      "sent it, gzip-encoded, as curl -o does without --compressed): decompress it once (gunzip) and "
+                      "send what it holds")
 
 
 #: Most times deflate expands its input (258 bytes from 2 bits): no gzip file inflates to more than its size times this.
