@@ -86,8 +86,9 @@ whole = gzip.compress(PAGE)
 
 @pytest.mark.parametrize(("data", "words"), [
     (whole[:-8], "gzip data is truncated"),  # its trailer cut off: every byte of the page inflates
-    (whole[:-8] + b"\0" * 8, "gzip data is corrupt or truncated"),  # its checksum wrong
-    (whole[:10] + b"\x07" + whole[11:], "gzip data is corrupt or truncated"),  # a block of no deflate type
+    (whole[:-8] + b"\0" * 8, "gzip data is corrupt: what it inflates to fails the gzip's own check"),  # checksum
+    (whole[:10] + b"\x07" + whole[11:], "gzip data is corrupt: its compressed data cannot be inflated"),  # a block of
+    # no deflate type
     # a small DICOM file's: its first 544 bytes (a NIfTI header's) inflate, its 1024 (what is named) do not
     (gzip.compress(make_dicom(np.zeros((4, 4), np.uint16)))[:-8], "not a NIfTI-1/NIfTI-2 single file (.nii)")],
     ids=["truncated", "checksum", "corrupt", "dicom"])

@@ -189,6 +189,20 @@ def test_a_nifti_volume_gzipped_twice_is_told_so():
             read_volumes(twice, name=name)
 
 
+def test_a_damaged_gzip_says_which_check_failed_not_corrupt_or_truncated():
+    """Both were 'gzip data is corrupt or truncated', which a truncation is not (it is told apart), nor said which."""
+    import gzip
+
+    packed = gzip.compress(_nifti((40, 48, 6)))
+    crc = packed[:-8] + bytes(4) + packed[-4:]
+    flipped = packed[:60] + bytes([packed[60] ^ 0xFF]) * 40 + packed[100:]
+    for damaged, what in ((crc, r"what it inflates to fails the gzip's own check \(its CRC-32 or length\)"),
+                          (flipped, "its compressed data cannot be inflated")):
+        with pytest.raises(ImageError, match=rf"^gzip data is corrupt: {what} \(damaged in a copy or a download\?\): "
+                                             "send the file again$"):
+            read_volumes(damaged, name="scan.nii.gz")
+
+
 def test_a_gzip_of_too_many_members_is_refused(monkeypatch):
     """Each member costs a new inflater and a copy of the rest of its piece: 6 M empty members (120 MB) took 14 s."""
     import gzip

@@ -104,7 +104,7 @@ def gunzip_bounded(data: bytes, size: int, partial: bool = False) -> io.BytesIO:
             out.write(inflater.decompress(piece, size - out.tell()))
     except (zlib.error, ImageError) as exc:
         if not partial:
-            raise ImageError("gzip data is corrupt or truncated") if isinstance(exc, zlib.error) else exc from None
+            raise (exc if isinstance(exc, ImageError) else ImageError(_corrupt_text(exc))) from None
     out.seek(0)
     return out
 
@@ -122,6 +122,15 @@ def intent_code(data: bytes) -> int:
         return 0
     order = "<" if int.from_bytes(head[:4], "little") in (348, 540) else ">"  # sizeof_hdr as written
     return int(struct.unpack_from(order + code, head, at)[0])
+
+
+def _corrupt_text(exc: zlib.error) -> str:
+    """What gzip data zlib cannot inflate is told: "gzip data is corrupt or truncated" said a truncation, which is
+    told apart (:data:`GZIP_TRUNCATED`), and not which of the gzip's own checks failed."""
+    checked = any(check in str(exc) for check in ("incorrect data check", "incorrect length check"))
+    what = ("what it inflates to fails the gzip's own check (its CRC-32 or length)" if checked else
+            "its compressed data cannot be inflated")
+    return f"gzip data is corrupt: {what} (damaged in a copy or a download?): send the file again"
 
 
 #: What a gzip that ends before its compressed data does is told: "gzip data is truncated" said neither how nor what
