@@ -59,3 +59,24 @@ def test_transforms_that_agree_or_one_alone_are_read_without_a_note():
     for data in (_nifti(LAS, 1, LAS, 1), _nifti(None, 0, LAS, 2), _nifti(LAS, 1, None, 0)):
         (volume,) = read_volumes(data, name="x.nii")
         assert volume.notes == () and _block_column(volume) < 20
+
+
+def test_a_code_that_is_no_nifti_code_is_said_as_stored_not_as_0():
+    """nibabel's checks set a qform or sform code that is no NIfTI code (99) to 0, and the note said 'no orientation
+    (qform and sform codes 0)' of a header whose sform_code is 99; one beside a set qform was ignored unsaid, where
+    tools that take any code over 0 as set (nifti_clib) use that sform."""
+    import struct
+
+    def coded(qcode: int, scode: int) -> bytes:
+        raw = bytearray(_nifti(RAS, 1, RAS, 1))
+        struct.pack_into("<hh", raw, 252, qcode, scode)  # qform_code, sform_code
+        return bytes(raw)
+
+    (alone,) = read_volumes(coded(0, 99), name="x.nii")
+    assert alone.notes[0].startswith("the header names no orientation (qform_code 0, sform_code 99 (no NIfTI code)): "
+                                     "the voxels are read as stored"), alone.notes
+    (beside,) = read_volumes(coded(1, 99), name="x.nii")
+    assert beside.notes == ("the header's sform_code is 99, no NIfTI code: its sform is ignored, as nibabel ignores "
+                            "it, and its qform used (tools that take any code over 0 use the sform)",)
+    (unset,) = read_volumes(coded(0, 0), name="x.nii")
+    assert unset.notes[0].startswith("the header names no orientation (qform and sform codes 0): ")

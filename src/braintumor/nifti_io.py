@@ -94,7 +94,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
         raise ImageError(f"NIfTI slices would exceed {MAX_PIXELS:,} pixels (shape {shape})")
     if (voxels := math.prod(spatial)) > MAX_VOXELS:  # past what any volume may hold: said so whatever was left
         raise ImageError(f"NIfTI volume has {voxels:,} voxels; the limit is {MAX_VOXELS:,}")
-    affine, notes = orientation(header)
+    affine, notes = orientation(header, head)
     if note := intercept_note(header):
         notes.append(note)
     ornt = nib.orientations.io_orientation(affine)  # file axis -> (RAS axis, direction), as reorienting will do

@@ -12,13 +12,20 @@ from typing import Any
 import numpy as np
 
 
-def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
-    """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open."""
+def orientation(header: Any, head: bytes | None = None) -> tuple[np.ndarray, list[str]]:
+    """The voxel-to-world affine the slices are cut by, from the header alone, and notes on what it leaves open.
+    ``head``: the header's bytes as stored, whose qform or sform code that is no NIfTI code (nibabel's checks set it
+    to 0) is said as stored: a sform_code of 99 was 'no orientation (qform and sform codes 0)'."""
     notes = []
     affine = header.get_best_affine()  # the sform where its code is set, as FSL, SPM and nibabel read it
+    dropped = _dropped_codes(header, head)
+    said = ", ".join(f"{k} {dropped[k]} (no NIfTI code)" if k in dropped else f"{k} 0" for k in _CODES)
     if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
-        notes.append("the header names no orientation (qform and sform codes 0): the voxels are read as stored in "
-                     "radiological order (LAS), so left and right may be swapped")
+        notes.append(f"the header names no orientation ({said if dropped else 'qform and sform codes 0'}): the "
+                     "voxels are read as stored in radiological order (LAS), so left and right may be swapped")
+    elif dropped.get("sform_code", 0) > 0:  # the qform is used: tools that take any code over 0 as set use the sform
+        notes.append(f"the header's sform_code is {dropped['sform_code']}, no NIfTI code: its sform is ignored, as "
+                     "nibabel ignores it, and its qform used (tools that take any code over 0 use the sform)")
     unusable = _unusable(affine)
     qform = _coded_qform(header) if int(header["sform_code"]) > 0 else None
     if unusable and qform is not None and not _unusable(qform):  # a coded sform of zeros or NaN: the slices were
@@ -38,6 +45,17 @@ def orientation(header: Any) -> tuple[np.ndarray, list[str]]:
         notes.append(f"an oblique volume ({tilt:.0f} degrees off the axes): slices follow the nearest axes, not "
                      "resampled")
     return affine, notes
+
+
+_CODES = ("qform_code", "sform_code")
+
+
+def _dropped_codes(header: Any, head: bytes | None) -> dict[str, int]:
+    """The codes as stored in ``head`` that nibabel's checks set to 0 in ``header``: no NIfTI code (99, -5)."""
+    if head is None:
+        return {}
+    stored = type(header)(head[:header.template_dtype.itemsize], check=False)
+    return {k: int(stored[k]) for k in _CODES if int(stored[k]) != int(header[k])}
 
 
 def _coded_qform(header: Any) -> np.ndarray | None:
