@@ -1,6 +1,6 @@
 """What a decoded picture holds besides its 8-bit pixels: how many frames, which way up (EXIF), the low bytes of
-16-bit colour and gray + alpha, which Pillow drops (and 16-bit colour TIFF planes, which it misreads), and a deep
-gray TIFF's WhiteIsZero, which Pillow ignores.
+16-bit colour and gray + alpha, which Pillow drops (and 16-bit colour TIFF planes, which it misreads: read by
+tiff_planes), and a deep gray TIFF's WhiteIsZero, which Pillow ignores.
 
 Why its own module: files (image_io) and pictures a caller opened (image_arrays) must be read alike, and both
 import these from here.
@@ -9,15 +9,13 @@ import these from here.
 from __future__ import annotations
 
 import io
-import struct
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from PIL import ExifTags, Image
 
 from .gray_levels import colour16_uint8
+from .tiff_planes import data_end, plane_samples, readable_planes
 from .wording import bits_text
 
 #: What a file of several slices (a multi-page TIFF, an ImageJ stack, an animation) is told after what it is.
@@ -90,7 +88,7 @@ def deep_planes(img: Image.Image) -> str | None:
         return gray_samples(bits, planes, True)
     if bits <= 8:
         return None
-    if _readable_planes(tags):
+    if readable_planes(tags):
         return None
     return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), of a kind not read here (16-bit "
             "unsigned RGB or RGBA, uncompressed, LZW, deflate or PackBits, is): save it with its samples interleaved "
@@ -99,21 +97,21 @@ def deep_planes(img: Image.Image) -> str | None:
 
 def cut_short(img: Image.Image) -> str | None:
     """Why a TIFF whose strips or tiles run past the end of its file is refused before it is decoded, or None. libtiff
-    (Pillow's decoder of a compressed TIFF, and of the planes :func:`_planes` reads) refuses it too, but prints
+    (Pillow's decoder of a compressed TIFF, and of the planes :func:`plane_samples` reads) refuses it too, but prints
     "TIFFFillStrip: Read error on strip 0; got 1336 bytes, expected 2672." on stderr, which Pillow has no setting to
     turn off (it sets libtiff's warning handler, not its error handler), beside the file's one line. Uncompressed
     strips are Pillow's own to read: it reads what it needs of an overstated count, and says nothing of a short one
     ("image file is truncated")."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     fp = getattr(img, "fp", None)
-    if tags is None or fp is None or not (any(t[0] == "libtiff" for t in img.tile) or _readable_planes(tags)):
+    if tags is None or fp is None or not (any(t[0] == "libtiff" for t in img.tile) or readable_planes(tags)):
         return None
     at = fp.tell()
     try:
         size = fp.seek(0, io.SEEK_END)
     finally:
         fp.seek(at)
-    if (end := _data_end(tags)) <= size:
+    if (end := data_end(tags)) <= size:
         return None
     return (f"TIFF data is truncated: its header places pixel data up to byte {end:,}, and the file ends at byte "
             f"{size:,}")
@@ -126,71 +124,6 @@ def webp_cut_short(data: bytes) -> str | None:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP" or declared <= len(data):
         return None
     return f"WebP data is truncated: its header declares {declared:,} bytes, and the file ends at byte {len(data):,}"
-
-
-def _data_end(tags: Mapping[int, Any]) -> int:
-    """The byte after a TIFF page's last strip or tile, by its offsets and byte counts (0 without them)."""
-    offsets, sizes = (tag_numbers(tags.get(t, ())) for t in ((324, 325) if 324 in tags else (273, 279)))
-    return max((int(o) + int(n) for o, n in zip(offsets, sizes, strict=False)), default=0)
-
-
-#: Compressions of a 16-bit RGB(A) TIFF stored plane by plane that :func:`_planes` hands Pillow plane by plane:
-#: none, LZW, deflate (both codes), PackBits.
-_PLANE_COMPRESSIONS = (1, 5, 8, 32946, 32773)
-
-
-def _readable_planes(tags: Mapping[int, Any]) -> bool:
-    """Whether a TIFF stored plane by plane is 16-bit unsigned RGB or RGBA of a compression :func:`_planes` reads."""
-    get = tags.get
-    planes = int(get(277, 1))
-    return (get(284) == 2 and get(262) == 2 and planes in (3, 4) and tag_numbers(get(258, ())) == (16,) * planes
-            and set(tag_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
-
-
-def tag_numbers(value: object) -> tuple:
-    """A tag's value as a tuple, one number or several (Pillow gives either)."""
-    return value if isinstance(value, tuple) else (value,)
-
-
-def _planes(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
-    """The (H, W, samples) uint16 samples of a TIFF stored plane by plane (:func:`_readable_planes`): each plane
-    decoded by Pillow as a 16-bit gray image, from a directory of its own appended to the file that points at that
-    plane's strips or tiles (the file's own bytes, at their own offsets), as libtiff reads a plane."""
-    get = tags.get
-    end = "<" if data[:2] == b"II" else ">"
-    planes, tiled = int(get(277)), 324 in tags
-    offsets, sizes = (tag_numbers(get(t)) for t in ((324, 325) if tiled else (273, 279)))
-    per = len(offsets) // planes
-    if per < 1 or per * planes != len(offsets) or len(sizes) != len(offsets):
-        raise ValueError("strips or tiles are not as many for each plane")
-    if _data_end(tags) > len(data):  # else read from the directory after it (refused first: cut_short)
-        raise OSError("image file is truncated")
-    common = {t: get(t) for t in (256, 257, 259, 266, 274, 278, 317, 322, 323) if get(t) is not None}
-    at = len(data) + len(data) % 2  # the new directory, after the file's bytes (a word boundary)
-    out = []
-    for k in range(planes):
-        entries = {**common, 258: 16, 262: 1, 277: 1, 284: 1, 339: 1, (324 if tiled else 273): offsets[k * per:][:per],
-                   (325 if tiled else 279): sizes[k * per:][:per]}
-        head = data[:2] + (b"*\0" if end == "<" else b"\0*") + struct.pack(end + "L", at)
-        plane = Image.open(io.BytesIO(head + data[8:] + bytes(at - len(data)) + _directory(entries, at, end)),
-                           formats=["TIFF"])
-        out.append(np.asarray(plane, dtype=np.uint16))
-    return np.dstack(out)
-
-
-def _directory(entries: dict[int, object], at: int, end: str) -> bytes:
-    """A TIFF directory of ``entries`` (each a whole number or a tuple of them, stored as LONG) placed at byte ``at``,
-    its values of more than one number after it."""
-    values = {tag: value if isinstance(value, tuple) else (int(value),) for tag, value in sorted(entries.items())}
-    extra_at = at + 2 + 12 * len(values) + 4
-    table, extra = struct.pack(end + "H", len(values)), b""
-    for tag, value in values.items():
-        if len(value) == 1:
-            table += struct.pack(end + "HHLL", tag, 4, 1, int(value[0]))
-        else:
-            table += struct.pack(end + "HHLL", tag, 4, len(value), extra_at + len(extra))
-            extra += struct.pack(end + f"{len(value)}L", *(int(v) for v in value))
-    return table + bytes(4) + extra
 
 
 def gray_samples(bits: int, count: int, planar: bool) -> str:
@@ -262,13 +195,13 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice, as
     Pillow does, then for the low bytes, into two new images: ``img`` itself is left unloaded, with its file (loading a
     caller's image dropped its file: predicted again, it was its high bytes alone, another image). A 16-bit RGB(A)
-    TIFF stored plane by plane is decoded a plane at a time (:func:`_planes`)."""
+    TIFF stored plane by plane is decoded a plane at a time (:func:`plane_samples`)."""
     fp = getattr(img, "fp", None)
     if img.format not in ("PNG", "TIFF") or fp is None:  # (a picture made in memory has neither fp nor tiles)
         return None
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
-    if tags is not None and _readable_planes(tags):
-        out = Image.fromarray(colour16_uint8(_planes(_file_bytes(fp), tags)))
+    if tags is not None and readable_planes(tags):
+        out = Image.fromarray(colour16_uint8(plane_samples(_file_bytes(fp), tags)))
         out.info = dict(img.info)
         return out
     modes = {_rawmode(tile) for tile in img.tile}

@@ -14,7 +14,8 @@ from PIL import Image
 
 from .colour import chroma_colourfulness, colourfulness
 from .gray_levels import minmax_uint8
-from .image_frames import shown_levels, tag_numbers
+from .image_frames import shown_levels
+from .tiff_planes import tag_numbers
 from .wording import no_finite_values_text
 
 #: Why a float image none of whose pixels holds a number (all NaN or infinite) is refused.

@@ -32,9 +32,9 @@ from typing import Any
 from PIL import Image
 
 from .decoder_stderr import libtiff_errors_silent
-from .image_frames import tag_numbers
 from .quiet_libraries import quiet_decoders
 from .tiff_lzw import lzw_checker
+from .tiff_planes import tag_numbers
 from .wording import in_number
 
 #: TIFF's two codes for deflate (Adobe's, and the older one).
