@@ -346,3 +346,28 @@ def test_a_sample_depth_takes_the_article_it_is_read_with():
 
     assert [bits_text(b) for b in (1, 8, 11, 12, 16, 18, 32, 64)] == [
         "a 1-bit", "an 8-bit", "an 11-bit", "a 12-bit", "a 16-bit", "an 18-bit", "a 32-bit", "a 64-bit"]
+
+
+def test_tifffiles_8_bit_gray_and_alpha_planes_read_as_their_interleaved_twin_or_are_refused():
+    """tifffile's (2, H, W) gray + alpha saved plane by plane: uncompressed, it was "image data could not be decoded:
+    the file is damaged" (Pillow has no raw mode for LA's planes); deflate, it was read through libtiff with its alpha
+    0, a blank image, unsaid. Read a plane at a time, as the interleaved file is, from a file or a PIL image (its
+    transparent pixels black); a compression not read so (LZMA) is refused with what is."""
+    tifffile = pytest.importorskip("tifffile")
+    head = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
+    alpha = np.where(np.arange(120) < 100, 255, 0).astype(np.uint8)[None, :].repeat(100, 0)  # a transparent margin
+
+    def saved(planes: np.ndarray, **kw) -> bytes:
+        out = io.BytesIO()
+        tifffile.imwrite(out, planes, photometric="minisblack", extrasamples=[2], **kw)
+        return out.getvalue()
+
+    want = read_image(saved(np.dstack([head, alpha]), planarconfig="contig"))
+    assert want[:, 100:].max() == 0 and np.array_equal(want[:, :100], head[:, :100])
+    for kw in ({}, {"tile": (32, 32)}, {"compression": "zlib"}, {"compression": "zlib", "predictor": True}):
+        data = saved(np.stack([head, alpha]), planarconfig="separate", **kw)
+        assert np.array_equal(read_image(data), want), kw
+        assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], want), kw
+    with pytest.raises(ImageError, match="^" + re.escape("an 8-bit gray + alpha TIFF stored plane by plane "
+                                                         "(PlanarConfiguration 2), of a kind not read here (")):
+        read_image(saved(np.stack([head, alpha]), planarconfig="separate", compression="lzma"))

@@ -75,21 +75,25 @@ def _later_pages_are_copies(img: Image.Image) -> bool:
 
 
 def deep_planes(img: Image.Image) -> str | None:
-    """Why a TIFF of more than 8 bits per sample stored plane by plane (PlanarConfiguration 2: each colour's plane
-    after the other's, as some microscopes and scanners write, and tifffile a (3, height, width) array) is refused, or
-    None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through libtiff): it came out as
-    noise, unsaid. 16-bit RGB(A) is read plane by plane (:func:`wide_colour`); gray planes, of any depth, are said to
-    be slices (:func:`gray_samples`: 8-bit WhiteIsZero ones failed to decode, "damaged"); the rest is refused."""
+    """Why a TIFF of more than 8 bits per sample, or of 8-bit gray + alpha, stored plane by plane (PlanarConfiguration
+    2: each colour's plane after the other's, as some microscopes and scanners write, and tifffile a (3, height, width)
+    array) is refused, or None. Pillow reads each plane's samples as 8-bit (raw strips) or mixes their bytes (through
+    libtiff): it came out as noise, unsaid. 16-bit RGB(A) and 8-bit gray + alpha are read plane by plane
+    (:func:`wide_colour`); gray planes, of any depth, are said to be slices (:func:`gray_samples`: 8-bit WhiteIsZero
+    ones failed to decode, "damaged"); the rest is refused."""
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     if tags is None or tags.get(284) != 2 or tags.get(277, 1) < 2:
         return None
     bits, planes = max(tags.get(258, (8,)), default=8), int(tags[277])
     if tags.get(262) in (0, 1) and planes > 2:  # gray, not gray + alpha
         return gray_samples(bits, planes, True)
-    if bits <= 8:
+    gray_alpha = tags.get(262) == 1  # (of 2 samples, here; Pillow opens no other gray + alpha TIFF)
+    if (bits <= 8 and not gray_alpha) or readable_planes(tags):
         return None
-    if readable_planes(tags):
-        return None
+    if gray_alpha:  # libtiff read it with alpha 0: blank, unsaid
+        return ("an 8-bit gray + alpha TIFF stored plane by plane (PlanarConfiguration 2), of a kind not read here "
+                "(8-bit unsigned, uncompressed, LZW, deflate or PackBits, is): save it as grayscale, or with its "
+                "samples interleaved (the usual layout)")
     return (f"a {bits}-bit colour TIFF stored plane by plane (PlanarConfiguration 2), of a kind not read here (16-bit "
             "unsigned RGB or RGBA, uncompressed, LZW, deflate or PackBits, is): save it with its samples interleaved "
             "(the usual layout), or as 16-bit grayscale")
@@ -195,13 +199,14 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
     kept each sample's high byte, so a 12-bit one (0-4095) was nearly black (0-15). Its file is decoded twice, as
     Pillow does, then for the low bytes, into two new images: ``img`` itself is left unloaded, with its file (loading a
     caller's image dropped its file: predicted again, it was its high bytes alone, another image). A 16-bit RGB(A)
-    TIFF stored plane by plane is decoded a plane at a time (:func:`plane_samples`)."""
+    TIFF stored plane by plane, or an 8-bit gray + alpha one, is decoded a plane at a time (:func:`plane_samples`)."""
     fp = getattr(img, "fp", None)
     if img.format not in ("PNG", "TIFF") or fp is None:  # (a picture made in memory has neither fp nor tiles)
         return None
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     if tags is not None and readable_planes(tags):
-        out = Image.fromarray(colour16_uint8(plane_samples(_file_bytes(fp), tags)))
+        samples = plane_samples(_file_bytes(fp), tags)  # 8-bit gray + alpha: LA, as its interleaved twin
+        out = Image.fromarray(samples if samples.dtype == np.uint8 else colour16_uint8(samples))
         out.info = dict(img.info)
         return out
     modes = {_rawmode(tile) for tile in img.tile}

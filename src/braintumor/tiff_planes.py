@@ -22,18 +22,19 @@ def data_end(tags: Mapping[int, Any]) -> int:
     return max((int(o) + int(n) for o, n in zip(offsets, sizes, strict=False)), default=0)
 
 
-#: Compressions of a 16-bit RGB(A) TIFF stored plane by plane that :func:`plane_samples` hands Pillow plane by plane:
-#: none, LZW, deflate (both codes), PackBits.
+#: Compressions of a TIFF stored plane by plane that :func:`plane_samples` hands Pillow plane by plane: none, LZW,
+#: deflate (both codes), PackBits.
 _PLANE_COMPRESSIONS = (1, 5, 8, 32946, 32773)
 
 
 def readable_planes(tags: Mapping[int, Any]) -> bool:
-    """Whether a TIFF stored plane by plane is 16-bit unsigned RGB or RGBA of a compression
-    :func:`plane_samples` reads."""
+    """Whether a TIFF stored plane by plane is 16-bit unsigned RGB or RGBA, or 8-bit unsigned gray + alpha (Pillow
+    has no raw mode for its planes, "damaged", and libtiff's compressed ones came out with alpha 0, blank), of a
+    compression :func:`plane_samples` reads."""
     get = tags.get
-    planes = int(get(277, 1))
-    return (get(284) == 2 and get(262) == 2 and planes in (3, 4) and tag_numbers(get(258, ())) == (16,) * planes
-            and set(tag_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
+    planes, bits = int(get(277, 1)), tag_numbers(get(258, ()))
+    kind = (get(262) == 2 and planes in (3, 4) and bits == (16,) * planes) or (get(262) == 1 and bits == (8, 8))
+    return (get(284) == 2 and kind and set(tag_numbers(get(339, 1))) == {1} and get(259, 1) in _PLANE_COMPRESSIONS)
 
 
 def tag_numbers(value: object) -> tuple:
@@ -42,12 +43,12 @@ def tag_numbers(value: object) -> tuple:
 
 
 def plane_samples(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
-    """The (H, W, samples) uint16 samples of a TIFF stored plane by plane (:func:`readable_planes`): each plane
-    decoded by Pillow as a 16-bit gray image, from a directory of its own appended to the file that points at that
-    plane's strips or tiles (the file's own bytes, at their own offsets), as libtiff reads a plane."""
+    """The (H, W, samples) uint16 or uint8 samples of a TIFF stored plane by plane (:func:`readable_planes`): each
+    plane decoded by Pillow as a gray image of their depth, from a directory of its own appended to the file that
+    points at that plane's strips or tiles (the file's own bytes, at their own offsets), as libtiff reads a plane."""
     get = tags.get
     end = "<" if data[:2] == b"II" else ">"
-    planes, tiled = int(get(277)), 324 in tags
+    planes, tiled, bits = int(get(277)), 324 in tags, tag_numbers(get(258))[0]
     offsets, sizes = (tag_numbers(get(t)) for t in ((324, 325) if tiled else (273, 279)))
     per = len(offsets) // planes
     if per < 1 or per * planes != len(offsets) or len(sizes) != len(offsets):
@@ -58,12 +59,12 @@ def plane_samples(data: bytes, tags: Mapping[int, Any]) -> np.ndarray:
     at = len(data) + len(data) % 2  # the new directory, after the file's bytes (a word boundary)
     out = []
     for k in range(planes):
-        entries = {**common, 258: 16, 262: 1, 277: 1, 284: 1, 339: 1, (324 if tiled else 273): offsets[k * per:][:per],
-                   (325 if tiled else 279): sizes[k * per:][:per]}
+        entries = {**common, 258: bits, 262: 1, 277: 1, 284: 1, 339: 1,
+                   (324 if tiled else 273): offsets[k * per:][:per], (325 if tiled else 279): sizes[k * per:][:per]}
         head = data[:2] + (b"*\0" if end == "<" else b"\0*") + struct.pack(end + "L", at)
         plane = Image.open(io.BytesIO(head + data[8:] + bytes(at - len(data)) + _directory(entries, at, end)),
                            formats=["TIFF"])
-        out.append(np.asarray(plane, dtype=np.uint16))
+        out.append(np.asarray(plane, dtype=np.uint16 if bits == 16 else np.uint8))
     return np.dstack(out)
 
 
