@@ -30,10 +30,26 @@ def test_a_slice_the_model_failed_on_is_not_analysed(server, chromium, nan_for, 
         said = block.locator(".strip-list li").all_text_contents()
         assert said[2] == "slice 2: not analysed (the server's model failed)", said
         assert block.locator(".strip-legend [data-class=failed]").text_content() == "Unreadable or not analysed"
+        caption = " ".join(block.locator(".strip figcaption").inner_text().split())  # as the key says it
+        assert caption.endswith("or unreadable, or not analysed (the server's model failed)."), caption
         done = " ".join(page.locator("#page-status").inner_text().split())
         assert done.startswith("Done: 1 file, 6 slices: "), done
         assert done.endswith(" classified, 1 not analysed: the server's model failed; tell its operator (see "
                              "below)."), done
         assert "unreadable" not in block.locator(".series-line").inner_text() + done
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_a_scan_the_model_failed_on_nowhere_does_not_speak_of_it_in_its_strip(server, chromium, stack, js):
+    """Its strip's key and caption speak of unreadable slices, not of ones the model failed on (there are none)."""
+    files = [{"name": "scan.nii.gz", "mimeType": "application/gzip", "buffer": nifti_bytes(axial_volume(stack))}]
+    context, page = sent_page(chromium, server, files, js)
+    try:
+        block = page.locator("#results .series")
+        assert block.locator(".strip-legend [data-class=failed]").inner_text() == "Unreadable"
+        caption = " ".join(block.locator(".strip figcaption").inner_text().split())
+        assert caption.endswith("(unlike brain MRI, or turned) or unreadable."), caption
     finally:
         context.close()

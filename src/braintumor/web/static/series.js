@@ -129,6 +129,7 @@ window.braintumorSeries = function (helpers) {
     svg.setAttribute("viewBox", "0 0 " + n + " 105");  // under the bars, a mark per classified slice (_series.html)
     svg.querySelector(".strip-mid").setAttribute("x2", String(n));
     if (s.model_failed) block.querySelector(".strip-legend [data-class=failed]").append(" or not analysed");
+    block.querySelector(".strip figcaption .strip-not-analysed").hidden = !s.model_failed;  // as the key (_series.html)
     const list = block.querySelector(".strip-list");
     records.filter(function (rec) { return rec.slice !== undefined; }).forEach(function (rec) {
       const t = stripEntry(rec);
