@@ -348,22 +348,25 @@ def test_a_sample_depth_takes_the_article_it_is_read_with():
         "a 1-bit", "an 8-bit", "an 11-bit", "a 12-bit", "a 16-bit", "an 18-bit", "a 32-bit", "a 64-bit"]
 
 
-def test_tifffiles_8_bit_gray_and_alpha_planes_read_as_their_interleaved_twin_or_are_refused():
+@pytest.mark.parametrize("extra", [2, 1])  # unassociated alpha; associated (premultiplied: Pillow's La)
+def test_tifffiles_8_bit_gray_and_alpha_planes_read_as_their_interleaved_twin_or_are_refused(extra):
     """tifffile's (2, H, W) gray + alpha saved plane by plane: uncompressed, it was "image data could not be decoded:
     the file is damaged" (Pillow has no raw mode for LA's planes); deflate, it was read through libtiff with its alpha
     0, a blank image, unsaid. Read a plane at a time, as the interleaved file is, from a file or a PIL image (its
-    transparent pixels black); a compression not read so (LZMA) is refused with what is."""
+    transparent pixels black, a premultiplied one's half-transparent ones as premultiplied); a compression not read so
+    (LZMA) is refused with what is."""
     tifffile = pytest.importorskip("tifffile")
     head = synthetic_head(96, canvas=(100, 120), offset=(2, 12))
     alpha = np.where(np.arange(120) < 100, 255, 0).astype(np.uint8)[None, :].repeat(100, 0)  # a transparent margin
+    alpha[:, 50:100] = 128  # half transparent: premultiplied or not reads otherwise
 
     def saved(planes: np.ndarray, **kw) -> bytes:
         out = io.BytesIO()
-        tifffile.imwrite(out, planes, photometric="minisblack", extrasamples=[2], **kw)
+        tifffile.imwrite(out, planes, photometric="minisblack", extrasamples=[extra], **kw)
         return out.getvalue()
 
     want = read_image(saved(np.dstack([head, alpha]), planarconfig="contig"))
-    assert want[:, 100:].max() == 0 and np.array_equal(want[:, :100], head[:, :100])
+    assert want[:, 100:].max() == 0 and np.array_equal(want[:, :50], head[:, :50])
     for kw in ({}, {"tile": (32, 32)}, {"compression": "zlib"}, {"compression": "zlib", "predictor": True}):
         data = saved(np.stack([head, alpha]), planarconfig="separate", **kw)
         assert np.array_equal(read_image(data), want), kw

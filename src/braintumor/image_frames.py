@@ -205,8 +205,9 @@ def wide_colour(img: Image.Image) -> Image.Image | None:
         return None
     tags = getattr(img, "tag_v2", None) if img.format == "TIFF" else None
     if tags is not None and readable_planes(tags):
-        samples = plane_samples(_file_bytes(fp), tags)  # 8-bit gray + alpha: LA, as its interleaved twin
-        out = Image.fromarray(samples if samples.dtype == np.uint8 else colour16_uint8(samples))
+        samples = plane_samples(_file_bytes(fp), tags)  # 8-bit gray + alpha: Pillow's mode, LA or premultiplied La
+        out = (Image.frombytes(img.mode, img.size, samples.tobytes()) if samples.dtype == np.uint8
+               else Image.fromarray(colour16_uint8(samples)))
         out.info = dict(img.info)
         return out
     modes = {_rawmode(tile) for tile in img.tile}
