@@ -184,7 +184,7 @@ def test_a_label_or_confidence_of_a_wrong_type_or_value_is_refused(args, kwargs,
 
 
 def test_a_numpy_confidence_becomes_a_float():
-    p = Prediction("glioma", np.float32(0.5), PROBS)
+    p = Prediction("glioma", np.float32(0.5), {**PROBS, "glioma": 0.5, "notumor": 0.48})
     assert type(p.confidence) is float and p.confidence == 0.5 and json.dumps(p.to_dict())
 
 
@@ -194,6 +194,9 @@ def test_a_numpy_confidence_becomes_a_float():
     ("`ood_score` (a distance, 1 the refusal threshold) finite and not negative", {"ood_score": float("nan")},
      ValueError),
     ("`ood_score` (a distance, 1 the refusal threshold) finite and not negative", {"ood_score": -0.5}, ValueError),
+    ("`label` the most probable class (either of a tie)", {"label": "notumor"}, ValueError),
+    ("`confidence` its probability (to 6 decimals, as records write both)", {"confidence": 0.9}, ValueError),
+    ("`review` true exactly when an accepted answer's confidence is under 99 %", {"review": False}, ValueError),
 ])
 def test_the_readme_names_each_check_a_prediction_makes(said, kwargs, error):
     """README's list of what ``Prediction(...)`` checks left out two refusals made today (an ood_score that is NaN,
@@ -205,3 +208,49 @@ def test_the_readme_names_each_check_a_prediction_makes(said, kwargs, error):
               "probabilities": {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}}
     with pytest.raises(error):
         Prediction(**{**answer, **kwargs})
+
+
+SURE = {"glioma": 0.995, "meningioma": 0.003, "notumor": 0.001, "pituitary": 0.001}
+
+
+@pytest.mark.parametrize("args, kwargs, said", [
+    # each field was checked alone: an answer the model never gives was kept, and shown as its answer
+    (("glioma", 0.1, {**PROBS, "glioma": 0.1, "notumor": 0.88}), {"review": True},
+     r"^a Prediction's label is its most probable class \('notumor': 0.88\), not 'glioma' \(0.1\)"),
+    (("glioma", 0.5, PROBS), {"review": True},
+     r"^a Prediction's confidence is its label's probability \('glioma': 0.97, to 6 decimals\), not 0.5"),
+    (("glioma", 0.97, PROBS), {"review": False}, r"^a Prediction's review is true when its confidence is under 0.99 "
+                                                 r"\(REVIEW_BELOW\), false otherwise: not False with confidence 0.97"),
+    (("glioma", 0.995, SURE), {"review": True}, r"^a Prediction's review is true .* not True with confidence 0.995"),
+    ((None, None, PROBS), {"ood": True, "reason": "far", "review": True},
+     r"^a refused Prediction \(ood true\) has review false: the flag is about an accepted answer's confidence"),
+    ((None, None, PROBS), {"ood": True, "reason": "far", "note": STRIPPED_NOTE},
+     r"^a refused Prediction \(ood true\) has no note \(a caution shown with an accepted answer\), not str"),
+])
+def test_fields_that_disagree_are_refused_in_words(args, kwargs, said):
+    """``Prediction("glioma", 0.1, {"notumor": 0.9, ...})`` was accepted, ``review=False`` at 50 % too; from_dict of a
+    hand-edited record as well, and carried on as the model's answer."""
+    with pytest.raises(ValueError, match=said):
+        Prediction(*args, **kwargs)
+    with pytest.raises(ValueError, match=said):
+        Prediction.from_dict({"label": args[0], "confidence": args[1], "probabilities": args[2], **kwargs})
+
+
+def test_ties_rounding_and_a_review_left_out_are_accepted():
+    """A tie's label is either class; a confidence unrounded beside probabilities rounded to 6 decimals (as records
+    write them) is its probability; ``review`` left out is the model's own rule, refused answers never flagged."""
+    assert Prediction("notumor", 0.5, {"glioma": 0.5, "notumor": 0.5}).review is True
+    assert Prediction("glioma", 0.9949996, SURE | {"glioma": 0.995}).confidence == 0.9949996
+    assert Prediction("glioma", 0.995, SURE).review is False and Prediction("glioma", 0.97, PROBS).review is True
+    assert Prediction(None, None, PROBS, ood=True, reason="far").review is False
+    assert Prediction.from_dict({"label": "glioma", "confidence": 0.97, "probabilities": PROBS}).review is True
+
+
+def test_read_only_probabilities_given_are_checked_too():
+    """A :class:`~braintumor.prediction.Probabilities` given skipped every check: its str "x" was kept."""
+    from braintumor.prediction import Probabilities
+
+    with pytest.raises(TypeError, match=r"^a Prediction's probabilities\['glioma'\] is a number, not str 'x'"):
+        Prediction("glioma", 0.97, Probabilities({**PROBS, "glioma": "x"}))
+    p = Prediction("glioma", 0.97, Probabilities({k: np.float32(v) for k, v in PROBS.items()}))
+    assert all(type(v) is float for v in p.probabilities.values())

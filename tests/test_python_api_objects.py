@@ -38,7 +38,7 @@ def test_a_prediction_compares_by_value_and_says_it_is_unhashable():
     isinstance(p, Hashable) said True. Unhashable on purpose, like the dict it holds."""
     p = Prediction("glioma", 0.999943, {"glioma": 0.999943, "meningioma": 1.7e-05, "notumor": 2.2e-05,
                                         "pituitary": 1.8e-05}, ood_score=0.5531)
-    assert p == replace(p) and p != replace(p, review=True)
+    assert p == replace(p) and p != replace(p, note="a caution")
     assert not isinstance(p, Hashable)
     with pytest.raises(TypeError, match="unhashable type: 'Prediction'"):
         hash(p)
@@ -70,7 +70,7 @@ def test_a_predictions_probabilities_cannot_be_changed_and_survive_pickle_and_js
         with pytest.raises(TypeError, match="read-only"):
             copied.probabilities["glioma"] = 0.1
     assert p == Prediction("glioma", 0.97, want, ood_score=0.48, review=True)
-    assert p != replace(p, probabilities={**want, "glioma": 0.96})
+    assert p != replace(p, probabilities={**want, "meningioma": 0.02})
     changeable = dict(p.probabilities)
     changeable["glioma"] = 0.1  # the copy to change
     assert p.probabilities["glioma"] == 0.97

@@ -55,9 +55,9 @@ def test_a_blank_slice_keeps_nothing():
 
 
 def test_a_refusal_or_an_unreadable_image_is_not_right():
-    probs = {"a": 0.5, "b": 0.5}
-    outcomes = [Prediction("a", 0.999, probs), Prediction("b", 0.95, probs, review=True, note=STRIPPED_NOTE),
-                Prediction(None, None, probs, ood=True, reason="unlike: its features are far"),
+    outcomes = [Prediction("a", 0.999, {"a": 0.999, "b": 0.001}),
+                Prediction("b", 0.95, {"a": 0.05, "b": 0.95}, review=True, note=STRIPPED_NOTE),
+                Prediction(None, None, {"a": 0.5, "b": 0.5}, ood=True, reason="unlike: its features are far"),
                 ImageError("image is 1x1 pixels")]
     row = skull_stripped.tally(["a", "a", "b", "b"], outcomes, ("a", "b"))
     assert (row["right"], row["accepted"], row["refused"], row["accuracy"]) == (1, 2, 2, 0.25)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .prediction_fields import class_name, flag, number, shown
+from .prediction_fields import agreed_review, class_name, flag, number, shown
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -113,11 +113,13 @@ class Prediction:
     brain MRI to rotate upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE``
     ("rotate it upright and send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is
     true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
-    are there. ``note``: a caution shown with an accepted answer, or None; for now only
+    are there (left out, it is derived so). ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
     confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
     type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``) raises TypeError
-    or ValueError.
+    or ValueError, and so do fields that disagree: ``label`` not the most probable class (ties allowed),
+    ``confidence`` not its probability (to 6 decimals, as records write them), ``review`` not the rule above, a
+    refusal flagged or noted.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
     index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
@@ -130,21 +132,21 @@ class Prediction:
     ood: bool = False
     ood_score: float | None = None
     reason: str | None = None
-    review: bool = False
+    review: bool = None  # type: ignore[assignment]  # None: derived from confidence, as the model's own are
     note: str | None = None
     __hash__ = None  # type: ignore[assignment]  # said "unhashable type: 'dict'"; isinstance(p, Hashable) was True
 
     def __post_init__(self) -> None:  # a copy: the caller's dict, changed later, changed the Prediction too
-        if type(self.probabilities) is not Probabilities:
-            if not isinstance(self.probabilities, Mapping):  # a list said "cannot convert dictionary update sequence"
-                raise TypeError("a Prediction's probabilities are a mapping of class name to probability (a dict), "
-                                f"not {type(self.probabilities).__name__}")
-            probs = self.probabilities  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
-            if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
-                probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
+        probs = self.probabilities  # checked even when a Probabilities: Probabilities({"a": "x"}) was kept as it was
+        if type(probs) is not Probabilities and not isinstance(probs, Mapping):  # a list: "cannot convert dict..."
+            raise TypeError("a Prediction's probabilities are a mapping of class name to probability (a dict), "
+                            f"not {type(probs).__name__}")
+        if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
+            probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
+        if type(probs) is not Probabilities:  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
             object.__setattr__(self, "probabilities", Probabilities(probs))
         for name in ("ood", "review"):  # bool("false") is True: a record's "ood": "false" was a refusal
-            if type(getattr(self, name)) is not bool:
+            if type(getattr(self, name)) is not bool and (name == "ood" or self.review is not None):
                 object.__setattr__(self, name, flag(name, getattr(self, name)))
         s = self.ood_score  # a scaled distance: a NaN went into to_dict() as NaN, which is no JSON
         if s is not None and not (type(s) is float and 0.0 <= s < math.inf):
@@ -167,6 +169,9 @@ class Prediction:
         if self.reason is not None and not self.ood:  # kept, then left out of to_dict(): from_dict's copy differed
             raise ValueError(f"a Prediction's reason says why it was refused: an accepted one (ood false) has none, "
                              f"not {shown(self.reason)} (a caution with an answer is its note)")
+        review = agreed_review(self.label, self.confidence, self.probabilities, self.review, self.note, REVIEW_BELOW)
+        if review is not self.review:  # (None: derived)
+            object.__setattr__(self, "review", review)
 
     def to_dict(self) -> dict:
         """The fields as plain JSON types, as the CLI's jsonl and the web API give them (``reason`` only when ood,
@@ -198,7 +203,7 @@ class Prediction:
             raise ValueError(f"not a prediction's record (no {', '.join(missing)}){said}")
         return cls(record["label"], record["confidence"], record["probabilities"], ood=record.get("ood", False),
                    ood_score=record.get("ood_score"), reason=record.get("reason"),
-                   review=record.get("review", False), note=record.get("note"))
+                   review=record.get("review"), note=record.get("note"))
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -48,3 +49,36 @@ def number(name: str, value: object, unit: bool = False) -> float:
     if unit and not 0.0 <= value <= 1.0:  # (NaN: neither)
         raise ValueError(f"a Prediction's {name} is a probability in [0, 1], not {value}")
     return value
+
+
+#: How far a confidence may be from its label's probability: records write both rounded to 6 decimals
+#: (``prediction_from_probs``), so one rounded and the other not differ by half of this at most.
+CONFIDENCE_TOLERANCE = 1e-6
+
+
+def agreed_review(label: str | None, confidence: float | None, probs: Mapping[str, float], review: bool | None,
+                  note: str | None, below: float) -> bool:
+    """The review flag of an answer whose fields were each checked, once they are checked against each other: a
+    label that was not the most probable class (ties allowed), a confidence that was not its label's probability, a
+    ``review`` false at 50 % were kept, and shown as the model's answers. ``review`` None: derived (true under
+    ``below``, the model's own rule); a refused answer (``label`` None) is neither flagged nor noted."""
+    if label is None:
+        if review:
+            raise ValueError("a refused Prediction (ood true) has review false: the flag is about an accepted answer's "
+                             "confidence")
+        if note is not None:
+            raise ValueError(f"a refused Prediction (ood true) has no note (a caution shown with an accepted answer), "
+                             f"not {shown(note)}")
+        return False
+    if probs[label] < max(probs.values()):
+        best = max(probs, key=probs.__getitem__)
+        raise ValueError(f"a Prediction's label is its most probable class ({best!r}: {probs[best]}), not "
+                         f"{label!r} ({probs[label]})")
+    if not abs(confidence - probs[label]) <= CONFIDENCE_TOLERANCE:  # (type checkers: confidence is a float here)
+        raise ValueError(f"a Prediction's confidence is its label's probability ({label!r}: {probs[label]}, to 6 "
+                         f"decimals), not {confidence}")
+    flagged = confidence < below
+    if review is not None and review is not flagged:
+        raise ValueError(f"a Prediction's review is true when its confidence is under {below} (REVIEW_BELOW), false "
+                         f"otherwise: not {review} with confidence {confidence}")
+    return flagged
