@@ -111,3 +111,48 @@ def _csv_cell_edited(lines: list[str], at: int, column: str, value: str) -> str:
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerow(row)
     return text.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "column", "edited", "said"), [
+    ("jsonl", "confidence", "0.5", "a Prediction's confidence is its label's probability ('glioma': {p}, to 6 "
+                                   "decimals), not 0.5"),
+    ("jsonl", "review", "true", "a Prediction's review is true when its confidence is under 0.99 (REVIEW_BELOW), "
+                                "false otherwise: not True with confidence {p}"),
+    ("csv", "confidence", "0.5", "a Prediction's confidence is its label's probability ('glioma': {p}, to 6 "
+                                 "decimals), not 0.5"),
+    ("csv", "label", "notumor", "a Prediction's label is its most probable class ('glioma': {p}), not 'notumor' ("),
+    ("csv", "review", "True", "a Prediction's review is true when its confidence is under 0.99 (REVIEW_BELOW), "
+                              "false otherwise: not True with confidence {p}"),
+])
+def test_a_resumed_file_whose_answer_disagrees_with_itself_is_refused_naming_the_line(test_images, tmp_path, fmt,
+                                                                                      column, edited, said, capsys):
+    """A hand-edited record whose label is not its most probable class, whose confidence is not its label's
+    probability or whose review flag is not the 99 % rule was carried on as the model's answer: refused as
+    Prediction.from_dict refuses it, naming the line; the file untouched."""
+    import json
+
+    images = _copies(test_images, tmp_path)
+    target = tmp_path / f"r.{fmt}"
+    assert run_predict([*images[:2], "-o", target, "--resume", "--model", FLOAT], capsys)[0] == 0
+    lines = target.read_text().splitlines(keepends=True)
+    at = 0 if fmt == "jsonl" else 1
+    rec = json.loads(lines[0]) if fmt == "jsonl" else None
+    if fmt == "jsonl":
+        assert rec["label"] == "glioma" and rec["review"] is False, rec  # a sure glioma answer, as shipped
+        rec[column] = json.loads(edited)
+        lines[0] = json.dumps(rec) + "\n"
+        p = rec["probabilities"]["glioma"]
+    else:
+        import csv
+
+        header, row = next(csv.reader([lines[0]])), next(csv.reader([lines[1]]))
+        assert row[header.index("label")] == "glioma" and row[header.index("review")] == "False", row
+        p = float(row[header.index("glioma")])
+        lines[1] = _csv_cell_edited(lines, 1, column, edited)
+    target.write_text("".join(lines))
+    before = target.read_bytes()
+    rc, _, err = run_predict([*images, "-o", target, "--resume", "--model", FLOAT], capsys)
+    assert rc == 2 and err.endswith("; correct or remove that line, or choose another -o\n"), err
+    assert err.startswith(f"error: cannot resume: line {at + 1} of {target} is no answer braintumor predict writes: "
+                          f"{said.format(p=p)}"), err
+    assert target.read_bytes() == before

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from .csv_records import csv_text_value
 from .exit_errors import UsageError
 from .file_names import utf8_text
+from .prediction import Prediction
 from .wording import printable
 
 
@@ -56,7 +57,34 @@ def parse_record(line: bytes, n: int, fmt: str, header: list[str], target: Path)
             raise UsageError(printable(f"cannot resume: line {n} of {target} has {name} probability {p}, which "
                                        "braintumor predict never writes (a number from 0 to 1): correct or remove "
                                        "that line, or choose another -o"))
+    answer = _answer(rec, probs, fmt)
+    try:  # Prediction's own checks: a label that was not the most probable class, say, was carried on as an answer
+        if answer is not None:
+            Prediction.from_dict(answer)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(printable(f"cannot resume: line {n} of {target} is no answer braintumor predict writes: "
+                                   f"{exc}; correct or remove that line, or choose another -o")) from None
     return rec
+
+
+def _answer(rec: dict, probs: dict, fmt: str) -> dict | None:
+    """A record's answer as :meth:`Prediction.from_dict` takes it, or None for an error's or a summary's (and for a
+    csv refusal, whose class columns are blank); a csv's cells are text ("0.97", "True"), as predict wrote them."""
+    if fmt == "jsonl":
+        return rec if "label" in rec or "probabilities" in rec else None
+    if "label" not in rec:
+        return None
+    review = {"True": True, "False": False}.get(rec.get("review"), rec.get("review"))  # ("yes": from_dict names it)
+    return {"label": rec["label"], "confidence": _float(rec.get("confidence")), "note": rec.get("note"),
+            "probabilities": {c: float(p) for c, p in probs.items()}, "review": review}
+
+
+def _float(value: object) -> object:
+    """A csv cell as a float, or as it is where it is none (from_dict then names it)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
 
 
 def _number(value: object, most: float) -> bool:
