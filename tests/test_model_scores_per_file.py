@@ -336,3 +336,30 @@ def test_resume_says_no_records_are_there_when_it_dropped_them_all(clf, nan_for,
     assert main(command) == 0
     err = capsys.readouterr().err
     assert "dropping 1 record of inputs" in err and "resuming" not in err, err
+
+
+def test_resume_says_nothing_of_dropping_when_the_unfinished_scan_held_the_failure(clf, nan_for, stack, tmp_path,
+                                                                                   capsys):
+    """A scan the model failed on a slice of, its run stopped before its last slice: --resume cut the unfinished scan
+    off (redone), then said 'dropping 0 records of inputs the model failed on' and rewrote FILE for nothing."""
+    import json
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    data = nifti_bytes(axial_volume(stack))
+    (tmp_path / "scan.nii.gz").write_bytes(data)
+    nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[2])
+    out = tmp_path / "out.jsonl"
+    command = ["predict", str(tmp_path / "scan.nii.gz"), "--no-progress", "-o", str(out), "--resume"]
+    assert main(command) == 1
+    out.write_text("".join(out.read_text().splitlines(keepends=True)[:4]))  # stopped after slice 3
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "is unfinished; it is redone" in err and "dropping" not in err, err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["slice"] for r in records] == list(range(6)) and not [r for r in records if "error" in r]

@@ -69,7 +69,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
-    retried: set[str] = set()  # paths of records the model failed on (model_scores.unscored): redone (_drop_retried)
+    retried: list[tuple[int, str]] = []  # (offset, path) of records the model failed on (model_scores.unscored)
     with open(target, "rb") as fh:
         for n, line, complete in record_lines(fh, fmt):
             if not complete:
@@ -99,7 +99,7 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             if part := unread_part(rec):
                 prev.failed[part] += 1
             if unscored(rec):
-                retried.add(rec["path"])
+                retried.append((keep, rec["path"]))
             relative = not os.path.isabs(os_text(rec["path"]))
             root = rec.get(ROOT_KEY)
             if relative and isinstance(root, str) and root:
@@ -116,8 +116,9 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
         keep = start
     if keep < target.stat().st_size:
         _rewrite_prefix(target, keep)
-    if retried:
-        _drop_retried(target, fmt, prev.columns or header, retried, prev)
+    # redone (_drop_retried), but for those the unfinished scan's cut took already: it said "dropping 0 records"
+    if retry := {path for offset, path in retried if offset < keep}:
+        _drop_retried(target, fmt, prev.columns or header, retry, prev)
     return prev
 
 
