@@ -363,3 +363,25 @@ def test_resume_says_nothing_of_dropping_when_the_unfinished_scan_held_the_failu
     assert "is unfinished; it is redone" in err and "dropping" not in err, err
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["slice"] for r in records] == list(range(6)) and not [r for r in records if "error" in r]
+
+
+def test_the_model_failure_line_counts_a_scans_slices_apart_from_inputs(clf, nan_for, stack, test_images, tmp_path,
+                                                                         capsys):
+    """The line that says the model failed counted a scan's slices as inputs: 'for 6 inputs' of one scan, where the
+    lines above it say '6 not analysed' of its slices and the unreadable are counted by part."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    data = nifti_bytes(axial_volume(stack))
+    (tmp_path / "scan.nii.gz").write_bytes(data)
+    for k in (1, 2):
+        nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[k])
+    shutil.copy(test_images["glioma"][0], tmp_path / "a.jpg")
+    nan_for(tmp_path / "a.jpg")
+    assert main(["predict", str(tmp_path / "a.jpg"), str(tmp_path / "scan.nii.gz"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "not finite (NaN or infinite) for 1 input and 2 slices (their records say which): " in err, err
+    assert main(["predict", str(tmp_path / "scan.nii.gz"), "--no-progress"]) == 1
+    assert "not finite (NaN or infinite) for 2 slices (their records say which): " in capsys.readouterr().err

@@ -6,6 +6,7 @@ answered its generic 500.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -88,11 +89,13 @@ def unscored(rec: dict) -> bool:
     return NOT_FINITE in str(rec.get("error", ""))
 
 
-def unscored_text(model: Path | None, count: int) -> str:
-    """The CLI's line under its last, for a run whose model failed on ``count`` inputs: their records said it one by
-    one among the unreadable, the model's fault said nowhere as such (the run stopped at the first, before). A
-    --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept."""
+def unscored_text(model: Path | None, parts: Counter[str]) -> str:
+    """The CLI's line under its last, for a run whose model failed on some inputs and scans' slices (``parts``, by
+    :func:`~braintumor.series.unread_part`, counted apart as the unreadable are: a scan's 6 slices were '6 inputs'):
+    their records said it one by one among the unreadable, the model's fault said nowhere as such (the run stopped at
+    the first, before). A --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept."""
     named = "the model" if model is None else f"the model {model}"
-    return (f"error: {named} {NOT_FINITE}{counted(count, 'input')} (their records say which): a damaged "
+    which = " and ".join(counted(parts[part], part) for part in ("input", "slice") if parts[part])
+    return (f"error: {named} {NOT_FINITE}{which} (their records say which): a damaged "
             "model file, or one converted wrongly; export it again, then run again (with --resume and the same -o "
             "FILE, only they are redone)")

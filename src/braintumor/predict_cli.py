@@ -223,7 +223,7 @@ def _predict(args: argparse.Namespace) -> int:
     job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
                 if getattr(args, "heatmap", None) else None)  # its folder made once the job's checks pass
-    failed_before, tally, unread, stripped = Counter(), Counter(), Counter(), 0
+    failed_before, tally, unread, unscored_parts, stripped = Counter(), Counter(), Counter(), Counter(), 0
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
@@ -247,8 +247,8 @@ def _predict(args: argparse.Namespace) -> int:
                 sl, explanation = rec.pop("_slice", None), rec.pop("_explanation", None)
                 tally[outcome(rec)] += 1  # "unscored": the model's fault, counted apart from the unreadable
                 stripped += noted(rec)
-                if outcome(rec) == "error" and (part := unread_part(rec)):
-                    unread[part] += 1
+                if outcome(rec) in ("error", "unscored") and (part := unread_part(rec)):
+                    (unread if outcome(rec) == "error" else unscored_parts)[part] += 1
                 if heatmaps and "error" not in rec and not rec.get("ood"):
                     heatmaps.write(rec, sl, explanation, record=fmt.write)  # both, or (interrupted) neither
                 else:
@@ -272,7 +272,7 @@ def _predict(args: argparse.Namespace) -> int:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
         if tally["unscored"]:  # the model's fault, said once, apart from the files' own
-            print(unscored_text(clf.path, tally["unscored"]), file=sys.stderr)
+            print(unscored_text(clf.path, unscored_parts), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed or tally["unscored"] else 0
