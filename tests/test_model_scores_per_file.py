@@ -385,3 +385,33 @@ def test_the_model_failure_line_counts_a_scans_slices_apart_from_inputs(clf, nan
     assert "not finite (NaN or infinite) for 1 input and 2 slices (their records say which): " in err, err
     assert main(["predict", str(tmp_path / "scan.nii.gz"), "--no-progress"]) == 1
     assert "not finite (NaN or infinite) for 2 slices (their records say which): " in capsys.readouterr().err
+
+
+def test_resume_redoes_a_zips_every_member_when_the_model_failed_on_one(clf, nan_for, stack, tmp_path, capsys):
+    """A zip's NIfTI member the model failed on is redone with its zip, by whose name --resume knows it: dropping the
+    member's records alone left the zip counted as done by its other member's, and the member was never scored again
+    (no test failed with the zip's other records kept)."""
+    import json
+    import zipfile
+    from collections import Counter
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    a, b = nifti_bytes(axial_volume(stack)), nifti_bytes(axial_volume([s // 2 for s in stack]))  # no slice alike
+    with zipfile.ZipFile(tmp_path / "scans.zip", "w") as archive:
+        archive.writestr("a.nii.gz", a)
+        archive.writestr("b.nii.gz", b)
+    nan_for(read_volumes(b, name="b.nii.gz")[0].slices[1])
+    out = tmp_path / "out.jsonl"
+    command = ["predict", str(tmp_path / "scans.zip"), "--no-progress", "-o", str(out), "--resume"]
+    assert main(command) == 1
+    nan_for.clear()  # the model file exported again
+    capsys.readouterr()
+    assert main(command) == 0
+    assert f"{out}: dropping 12 records of inputs the model failed on" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert Counter(r["path"].rsplit("/", 1)[-1] for r in records) == {"scans.zip:a.nii.gz": 6, "scans.zip:b.nii.gz": 6}
+    assert not [r for r in records if "error" in r]
