@@ -45,3 +45,32 @@ def test_an_unfinished_scans_maps_go_with_its_records(stack, tmp_path, capsys, f
     assert len(again) == 6 and sorted(Path(r["heatmap"]).name for r in again) == names
     assert sorted(p.name for p in maps.iterdir()) == sorted([*names, "other.heatmap.png"])  # none that none names
     assert f"{maps}: removed 4 heat maps of the records dropped; they are drawn again\n" in err, err
+
+
+def test_only_maps_in_dir_that_dropped_records_named_are_removed(stack, tmp_path, capsys):
+    """A record edited by hand removes nothing but a heat map in DIR: not a link there (nor what it leads to), not a
+    map of another folder, not a file of another name (no test failed without each of those checks)."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps, other = tmp_path / "out.jsonl", tmp_path / "maps", tmp_path / "other"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    assert main(command) == 0
+    other.mkdir()
+    kept = {other / "scan-slice1.heatmap.png": b"another folder's map", maps / "notes.txt": b"notes",
+            other / "linked.png": b"what a link leads to"}
+    for path, data in kept.items():
+        path.write_bytes(data)
+    (maps / "link.heatmap.png").symlink_to(other / "linked.png")
+    records = [json.loads(line) for line in out.read_text().splitlines()[:4]]  # stopped after its 4th slice
+    for rec, name in zip(records, [maps / "link.heatmap.png", other / "scan-slice1.heatmap.png", maps / "notes.txt"],
+                         strict=False):
+        rec["heatmap"] = str(name)
+    out.write_text("".join(json.dumps(rec) + "\n" for rec in records))
+    capsys.readouterr()
+    assert main(command) == 0
+    assert f"{maps}: removed 1 heat map of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in kept} == kept and (maps / "link.heatmap.png").is_symlink()
