@@ -74,3 +74,30 @@ def test_only_maps_in_dir_that_dropped_records_named_are_removed(stack, tmp_path
     assert main(command) == 0
     assert f"{maps}: removed 1 heat map of the records dropped; they are drawn again\n" in capsys.readouterr().err
     assert {path: path.read_bytes() for path in kept} == kept and (maps / "link.heatmap.png").is_symlink()
+
+
+def test_a_relative_dirs_maps_are_not_removed_from_another_folders_dir(stack, tmp_path, capsys, monkeypatch):
+    """Records name a relative --heatmap DIR's maps from the folder the run started in: resumed from another folder,
+    the same relative names led to that folder's own maps, and one of them (another run's) was removed."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, first, second = tmp_path / "out.jsonl", tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", "maps"]
+    monkeypatch.chdir(first)
+    assert main(command) == 0
+    records = _records(out, "jsonl")
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:4]))
+    (second / "maps").mkdir()
+    theirs = second / "maps" / Path(records[0]["heatmap"]).name  # another run's map, of the same name
+    theirs.write_bytes(b"another run's")
+    monkeypatch.chdir(second)
+    capsys.readouterr()
+    assert main(command) == 0
+    assert theirs.read_bytes() == b"another run's"
+    assert "removed" not in capsys.readouterr().err

@@ -146,10 +146,14 @@ def drop_maps(names: Iterable[str], folder: str) -> None:
     """Remove the heat maps ``names`` that records a --resume run dropped to redo named
     (:meth:`~braintumor.batch_resume.Previous.forget`), where this run draws its maps in their ``folder``: left there,
     no record named them and the inputs' maps drawn again took other names beside them (``scan-slice0-2``). Only a
-    file of a heat map's name in that folder, never a link: a record edited by hand removes nothing else."""
+    file of a heat map's name in that folder, never a link: a record edited by hand removes nothing else. Only a name
+    written whole (absolute, as a DIR given whole writes them): a relative one was relative to the folder its run was
+    started in, unknown here, and read from another it named another run's map, which was removed."""
     removed = 0
     for name in names:
         path = Path(os_text(name))
+        if not path.is_absolute():
+            continue
         with contextlib.suppress(OSError):  # gone already, or the folder not there
             if path.name.endswith(".heatmap.png") and not path.is_symlink() and path.is_file() \
                     and os.path.samefile(path.parent, folder):
