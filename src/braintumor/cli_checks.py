@@ -170,7 +170,7 @@ def check_destinations(args: argparse.Namespace) -> None:
     folders += [p.parent for p in inputs if p.suffix == ".pt"]  # export RUN/best.pt reads RUN's config and split
     # a dataset's images are inputs too: `data audit --out ROOT/Testing/glioma/x.jpg` replaced one with its report
     datasets = [Path(d) for d in (getattr(args, "data", None), getattr(args, "reference", None))
-                if isinstance(d, str | Path) and Path(d).is_dir()]
+                if isinstance(d, str | Path) and os.path.isdir(d)]  # (behind a closed folder: the load says so)
     _check_apart(args)  # first: `-o r.csv --heatmap r.csv` is one name given twice, before --heatmap's ending
     for flag, attr, folder, *inside in getattr(args, "destinations", ()):
         raw = getattr(args, attr, None)

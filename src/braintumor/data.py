@@ -22,7 +22,7 @@ import numpy as np
 from .classes import CLASSES, class_of_folder
 from .ignored_files import ignored_text
 from .image_files import file_kind, hidden_note, images_in, is_hidden_name, not_images, walk_images
-from .missing_files import near_name_text, shown_name
+from .missing_files import denied_text, near_name_text, shown_name
 from .wording import in_number
 
 #: Where tests and examples look for the dataset unless told otherwise (an empty $BRAINTUMOR_DATA counts as unset: it
@@ -94,7 +94,7 @@ def _zip_or_kind(path: Path) -> str:
 def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     """The folder holding the class folders: ``root/split`` when it exists, else ``root``."""
     root = Path(root)
-    if not root.is_dir():  # a file named as the dataset was 'not found'; a FIFO was 'a file'
+    if not _is_folder(root):  # a file named as the dataset was 'not found'; a FIFO was 'a file'
         raise DatasetError(f"the dataset {root} is {_zip_or_kind(root)}: --data takes the dataset's folder"
                            if root.exists() else f"dataset folder not found: {shown_name(root)}{near_name_text(root)}"
                            f"{_default_hint(root)}")
@@ -202,12 +202,12 @@ def _refuse_broken_link(path: Path, what: str) -> None:
 
 
 def _is_folder(path: Path) -> bool:
-    """``path.is_dir()``, or the dataset's error naming the folder above it where that cannot be searched (a ROOT
-    without permissions was "error: Permission denied: ROOT/Training", exit status 1)."""
+    """``path.is_dir()``, or the dataset's error naming the folder on its way that cannot be entered (a ROOT without
+    permissions was "error: Permission denied: ROOT/Training", exit status 1; ``--data p/ds`` of a closed p too)."""
     try:
         return path.is_dir()
     except OSError as exc:
-        raise DatasetError(f"cannot read folder {path.parent}: {exc.strerror or exc}") from None
+        raise DatasetError(f"cannot read folder {path.parent}: {denied_text(path, exc)}") from None
 
 
 def _folders_in(folder: Path) -> list[Path]:
@@ -227,8 +227,10 @@ def holds_class_folders(folder: Path) -> bool:
 
 
 def _unreadable_folder(exc: OSError) -> NoReturn:
-    """A folder of the dataset that cannot be read: training or scoring without its images would be silent."""
-    raise DatasetError(f"cannot read folder {exc.filename}: {exc.strerror or exc}")
+    """A folder of the dataset that cannot be read: training or scoring without its images would be silent. A folder
+    on its way that may be listed, not entered (chmod 444), is named with its remedy: 'Permission denied' alone was said
+    of ROOT/Testing/notumor where ROOT/Testing was closed."""
+    raise DatasetError(f"cannot read folder {exc.filename}: {denied_text(Path(exc.filename or ''), exc)}") from None
 
 
 def load_dataset(

@@ -10,11 +10,13 @@ the report, never left for a reader to notice by its absence.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .data import DEFAULT_DATA_ROOT, Dataset, DatasetError, MissingSplitError, load_dataset, resolve_split, split_folder
 from .data_fingerprint import fingerprint
 from .ignored_files import ignored_text
+from .missing_files import closed_folder_text
 from .model_files import shipped_models_dir
 from .wording import counted, listed
 
@@ -70,7 +72,7 @@ def given_reference(reference: str, dataset: Dataset) -> Dataset:
     Raises :class:`DatasetError` (one line, exit code 2) for a folder that is missing, holds no images, or holds the
     evaluated images themselves (each its own near duplicate: a leak-free subset of none, which says nothing)."""
     where = Path(reference)
-    if not where.is_dir():
+    if not os.path.isdir(where) and not closed_folder_text(where):  # behind a closed folder: the load names it
         raise DatasetError(f"--reference {reference}: " + ("a file; it takes a folder" if where.exists() else
                            "no such folder") + " (the images the model was trained on: a dataset root holding a "
                            "Training split, or a folder of class folders)")
