@@ -89,9 +89,8 @@ window.braintumorSeries = function (helpers) {
     const side = s.refused_turned || 0;
     // no slice classified: a refused card's look and note (each unreadable: an unreadable card's), as _series.html
     block.dataset.state = s.classified ? "ok" : (s.refused ? "ood" : "error");
-    const modelFailed = document.getElementById("upload-form").dataset.modelFailed;  // each slice: no "unreadable" link
     block.toggleAttribute("data-model-failed", block.dataset.state === "error" && records.length > 0 &&
-      records.every(function (r) { return r.error === modelFailed; }));
+      records.every(modelFailed));  // each slice the model's failure: no "unreadable" link lands here
     block.toggleAttribute("data-turned", !s.classified && side > 0);
     block.setAttribute("aria-label", "Scan " + scan);  // a zip's series with its number, as headed
     block.querySelector(".series-name").textContent = scan;
