@@ -70,8 +70,8 @@ def test_a_study_of_series_in_sub_folders_is_one_request_split_by_series(server,
     assert blocks == [(f"study · series {v.series + 1}", f"{len(v.slices)} slices", list(v.notes[:1]))
                       for v in volumes]
     assert blocks[0][2] == ["2 series found; this is series 1 (number 1, AX 1)"]
-    assert page.locator("#page-status").inner_text() == "Done: 5 files, 5 slices: 0 classified, 5 not classified " \
-                                                        "(unlike brain MRI) (see below)."
+    assert page.locator("#page-status").inner_text() == "Done: 5 files (2 scans), 5 slices: 0 classified, 5 not " \
+                                                        "classified (unlike brain MRI) (see below)."
     assert page.locator("#page-notes p").all_inner_texts() == [
         "Skipped 1 file in the folder (a DICOMDIR is an index of a DICOM export's images, not an image "
         "itself): study/DICOMDIR."]

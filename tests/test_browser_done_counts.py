@@ -121,6 +121,24 @@ def test_the_done_line_is_the_same_with_and_without_javascript(served, chromium,
     assert said[1] == said[0]
 
 
+def test_a_zip_of_several_scans_is_counted_as_one_file_that_held_them(served, chromium, tmp_path):
+    """A zip of three volumes (or DICOM series) was "Done: 1 file, 6 slices", as if it were one scan, with and without
+    JavaScript: the line says the scans the file held, "1 file (3 scans)"."""
+    blank = np.zeros((96, 96), np.uint8)  # slices with nothing in them: not classified, whatever the model
+    volume = nifti_bytes(axial_volume([blank, blank]))
+    (tmp_path / "three.zip").write_bytes(zip_bytes([(f"{k}.nii.gz", volume) for k in "abc"]))
+    (tmp_path / "head.nii.gz").write_bytes(volume)
+    for files, said in (([tmp_path / "three.zip"], "1 file (3 scans), 6 slices"),
+                        ([tmp_path / "three.zip", tmp_path / "head.nii.gz"], "2 files (4 scans), 8 slices"),
+                        ([tmp_path / "head.nii.gz"], "1 file, 2 slices")):  # one scan: no "(1 scan)"
+        for js in (True, False):
+            context, page = sent_page(chromium, served, [str(f) for f in files], js)
+            sync_api.expect(page.locator("#page-status")).to_have_text(
+                f"Done: {said}: 0 classified, {said.split(', ')[1].split()[0]} not classified (unlike brain MRI) "
+                "(see below).")
+            context.close()
+
+
 def test_the_done_line_counts_a_note_by_its_kind_not_its_presence(served, chromium):
     """The line counted any answer with a ``note`` as one that looks skull-stripped: it counts those whose
     ``note_kind`` says so (wording.NOTE_KINDS), as the CLI counts them, and another caution is shown but not counted."""

@@ -101,7 +101,7 @@ def check_names_and_done(page, js: bool) -> None:
     if js:
         said = page.locator("#page-status").inner_text()
         counted = re.findall(r"(\d+) (?:classified|not classified|unreadable|not analysed)", said)
-        slices = re.match(r"Done: \d+ files?, (\d+) slices?: ", said)
+        slices = re.match(r"Done: \d+ files?(?: \(\d+ scans\))?, (\d+) slices?: ", said)
         shown = page.locator("#results > *").count() if not slices else \
             page.locator("#results rect.strip-bar").count() + page.locator("#results > .card").count()
         assert sum(map(int, counted)) == shown == (int(slices[1]) if slices else shown), said

@@ -10,7 +10,7 @@ from html import unescape
 import numpy as np
 import pytest
 from conftest import encode
-from dicom_factory import axial_volume, nifti_bytes
+from dicom_factory import axial_volume, flat_slice, nifti_bytes, series, zip_bytes
 
 from braintumor.model_files import default_model_path
 from braintumor.predictor import Classifier
@@ -43,6 +43,15 @@ def done_line(client, files: list[tuple[str, bytes]]) -> str:
 def test_a_scans_slices_and_an_unreadable_file_are_counted_apart(client):
     assert done_line(client, [("head.nii.gz", BLANK_VOLUME), ("broken.png", BROKEN)]) == (
         "Done: 2 files, 3 slices: 0 classified, 3 not classified (unlike brain MRI); 1 file unreadable (see below).")
+
+
+def test_a_zip_of_several_scans_says_the_scans_the_file_held(client):
+    """A zip of three scans was "1 file, 6 slices", as if it were one; a zip's one-image series are scans too."""
+    three = zip_bytes([(f"{k}.nii.gz", nifti_bytes(axial_volume([np.zeros((64, 64), np.uint8)] * 2))) for k in "abc"])
+    assert done_line(client, [("three.zip", three), ("photo.png", PHOTO)]) == (
+        "Done: 2 files (3 scans), 7 slices: 0 classified, 7 not classified (unlike brain MRI) (see below).")
+    ones = zip_bytes([(f"s{j}/{name}", data) for j in range(3) for name, data in series([flat_slice(j)])])
+    assert done_line(client, [("ones.zip", ones)]).startswith("Done: 1 file (3 scans), 3 slices: ")
 
 
 def test_one_answer_per_file_is_counted_without_files_and_slices(client):

@@ -34,6 +34,19 @@ def card_id(index: int) -> str:
     return f"card-{index + 1}"
 
 
+def scans_in(records: list[dict]) -> int:
+    """How many scans one file's records are of: a scan's slices (``slice``) or a series' one image (``series``), told
+    apart by their path (a zip's member) and series, as static/run-status.js counts them; an image or a file unread is
+    none. A zip of three scans was said "1 file, 6 slices", as if it were one."""
+    return len({(rec.get("path"), rec.get("series")) for rec in records if "slice" in rec or "series" in rec})
+
+
+def files_text(files: int, scans: int, several: bool) -> str:
+    """The Done line's count of files, with the scans they held where a file held more than one ("1 file (3 scans)",
+    run-status.js's filesText): "1 file" alone read as one scan."""
+    return counted(files, "file") + (f" ({counted(scans, 'scan')})" if several else "")
+
+
 def done_text(entries: list[Entry], files: int) -> str:
     """The no-JavaScript results' "Done:" line, as static/run-status.js writes it after its uploads: the page without
     JavaScript said nothing of what its cards and scans added up to. Each record counted as the CLI's last line counts
@@ -58,6 +71,7 @@ def done_text(entries: list[Entry], files: int) -> str:
             tally[outcome(rec)] += 1
             stripped += noted(rec)
     several = any(len(records) > 1 for records in per_file.values())
+    scans = [scans_in(records) for records in per_file.values()]
     if not several:  # one record per file: its counts are the files'
         tally["error"], unread = tally["error"] + unread, 0
     said = [f"{tally['ok'] + tally['review']} classified"] + \
@@ -65,7 +79,7 @@ def done_text(entries: list[Entry], files: int) -> str:
         ([count_text(stripped)] if stripped else []) + \
         not_classified_texts(tally["ood"], tally["turned"]) + \
         ([f"{tally['error']} {UNREADABLE}"] if tally["error"] else [])
-    head = f"{counted(files, 'file')}, {counted(slices, 'slice')}: " if several else ""
+    head = f"{files_text(files, sum(scans), max(scans) > 1)}, {counted(slices, 'slice')}: " if several else ""
     tail = f"; {counted(unread, 'file')} {UNREADABLE}" if unread else ""
     text = f"Done: {head}{', '.join(said)}{tail}"
     after = f"{'; ' if unread and several else ', '}{not_analysed_text(failed, MODEL_FAILED_SHORT)}" if failed else ""

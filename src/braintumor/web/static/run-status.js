@@ -9,6 +9,13 @@ window.braintumorRunStatus = (function () {
   // How many of the files given a job stands for: a dropped folder's DICOM files are sent as one zip.
   function filesOf(job) { return job.files ? job.files.length : 1; }
 
+  // How many scans a job's records are of, as done_line.scans_in counts them: a scan's slices or a series' one image,
+  // told apart by path (a zip's member) and series; an image or a file unread is none.
+  function scansIn(recs) {
+    return new Set(recs.filter(function (r) { return r.slice !== undefined || r.series !== undefined; })
+      .map(function (r) { return JSON.stringify([r.path, r.series]); })).size;
+  }
+
   // What the run's files are, in the page's words ("2 images and 1 scan"; a DICOM zip was "3 images"), but those of a
   // folder's DICOM files sent again a step down (their parts are counted). "Other files" are of no telling name. A
   // zip, or a folder's DICOM files, is said as that: it may hold several series (the server answers each as a scan).
@@ -49,13 +56,16 @@ window.braintumorRunStatus = (function () {
     const advice = form.dataset.turnAdvice;
     const isTurned = function (r) { return Boolean(r.ood && advice && r.reason && r.reason.indexOf(advice) >= 0); };
     const tally = { ok: 0, review: 0, ood: 0, turned: 0, error: 0, unread: 0, failed: 0 }, whys = new Set();
-    let files = 0, slices = 0, several = false, failedFiles = 0, stripped = 0, unscored = 0;
+    let files = 0, slices = 0, several = false, failedFiles = 0, stripped = 0, unscored = 0, scans = 0, held = 0;
     jobs.forEach(function (job) {
       if (job.resent) return;  // its files are counted, each in its own job
       const given = filesOf(job);
       files += given;
       const recs = job.records.filter(function (r) { return !r.summary; });
       several = several || recs.length > 1;
+      const inJob = scansIn(recs);
+      scans += inJob;
+      held = Math.max(held, inJob);
       if (job.failed) {  // why the server did not analyse it (send.js)
         tally.failed += 1;
         failedFiles += given;
@@ -86,7 +96,9 @@ window.braintumorRunStatus = (function () {
     const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
     // its pieces: the counts of files unreadable or not analysed are {words, kind}, made buttons to their first card
     // (link); a count of slices is none (their scan's block says which)
-    const parts = ["Done: " + (several ? text.counted(files, "file") + ", " +
+    // done_line.files_text: "1 file (3 scans)" where a file (a zip) held several; "1 file" read as one scan
+    const parts = ["Done: " + (several ? text.counted(files, "file") +
+      (held > 1 ? " (" + text.counted(scans, "scan") + ")" : "") + ", " +
       text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
       // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
       // only these answers needed a clinician
