@@ -42,6 +42,17 @@ def nan_for(monkeypatch, clf):
     return mark
 
 
+def resumed(command: list[str], nan_for, capsys) -> str:
+    """The same ``predict ... --resume`` once the model file is exported again (no more non-finite scores): it
+    succeeds; what it said on stderr."""
+    from braintumor.cli import main
+
+    nan_for.clear()
+    capsys.readouterr()
+    assert main(command) == 0, capsys.readouterr().err
+    return capsys.readouterr().err
+
+
 def test_predict_many_answers_the_other_images_of_the_batch(clf, nan_for, test_images):
     good, bad = test_images["glioma"][0], test_images["meningioma"][0]
     nan_for(bad)
@@ -254,10 +265,7 @@ def test_resume_redoes_the_inputs_the_model_failed_on(clf, nan_for, test_images,
 
     assert main(command) == 1
     assert sum("error" in r for r in records()) == 2
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0, capsys.readouterr().err
-    err = capsys.readouterr().err
+    err = resumed(command, nan_for, capsys)
     assert f"{out}: dropping 7 records of inputs the model failed on (scores not finite); they are redone\n" in err
     assert "resuming" in err and "2 records already there" in err, err
     again = records()
@@ -287,10 +295,8 @@ def test_resume_removes_the_heat_maps_of_the_records_it_drops_to_redo(clf, nan_f
                str(maps)]
     assert main(command) == 1
     assert len(list(maps.iterdir())) == 5  # the slice the model failed on has none
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0
-    assert f"{maps}: removed 5 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    err = resumed(command, nan_for, capsys)
+    assert f"{maps}: removed 5 heat maps of the records dropped; they are drawn again\n" in err
     named = sorted(Path(json.loads(line)["heatmap"]).name for line in out.read_text().splitlines())
     assert named == [f"scan-slice{k}.heatmap.png" for k in range(6)]
     assert sorted(p.name for p in maps.iterdir()) == named
@@ -315,10 +321,7 @@ def test_resume_redoes_an_image_named_input_colon_name_alone(clf, nan_for, stack
     out = tmp_path / "out.jsonl"
     command = ["predict", str(scans), str(image), "--no-progress", "-o", str(out), "--resume"]
     assert main(command) == 1
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0
-    assert f"{out}: dropping 1 record of inputs the model failed on" in capsys.readouterr().err
+    assert f"{out}: dropping 1 record of inputs the model failed on" in resumed(command, nan_for, capsys)
     assert [json.loads(line)["path"] for line in out.read_text().splitlines()] == [str(scans)] * 3 + [str(image)]
 
 
@@ -331,10 +334,7 @@ def test_resume_says_no_records_are_there_when_it_dropped_them_all(clf, nan_for,
     out = tmp_path / "out.jsonl"
     command = ["predict", str(image), "--no-progress", "-o", str(out), "--resume"]
     assert main(command) == 1
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0
-    err = capsys.readouterr().err
+    err = resumed(command, nan_for, capsys)
     assert "dropping 1 record of inputs" in err and "resuming" not in err, err
 
 
@@ -356,10 +356,7 @@ def test_resume_says_nothing_of_dropping_when_the_unfinished_scan_held_the_failu
     command = ["predict", str(tmp_path / "scan.nii.gz"), "--no-progress", "-o", str(out), "--resume"]
     assert main(command) == 1
     out.write_text("".join(out.read_text().splitlines(keepends=True)[:4]))  # stopped after slice 3
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0
-    err = capsys.readouterr().err
+    err = resumed(command, nan_for, capsys)
     assert "is unfinished; it is redone" in err and "dropping" not in err, err
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["slice"] for r in records] == list(range(6)) and not [r for r in records if "error" in r]
@@ -408,10 +405,7 @@ def test_resume_redoes_a_zips_every_member_when_the_model_failed_on_one(clf, nan
     out = tmp_path / "out.jsonl"
     command = ["predict", str(tmp_path / "scans.zip"), "--no-progress", "-o", str(out), "--resume"]
     assert main(command) == 1
-    nan_for.clear()  # the model file exported again
-    capsys.readouterr()
-    assert main(command) == 0
-    assert f"{out}: dropping 12 records of inputs the model failed on" in capsys.readouterr().err
+    assert f"{out}: dropping 12 records of inputs the model failed on" in resumed(command, nan_for, capsys)
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert Counter(r["path"].rsplit("/", 1)[-1] for r in records) == {"scans.zip:a.nii.gz": 6, "scans.zip:b.nii.gz": 6}
     assert not [r for r in records if "error" in r]
