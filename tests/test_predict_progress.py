@@ -35,9 +35,11 @@ def _score(unit) -> list[dict]:
     """A stand-in for the model: an image's record, or a scan's SLICES slice records."""
     if isinstance(unit, dict):
         return [unit]
+    sure = {"label": "glioma", "confidence": 1.0, "ood": False,  # an answer --resume reads back as one
+            "probabilities": {"glioma": 1.0, "meningioma": 0.0, "notumor": 0.0, "pituitary": 0.0}}
     if isinstance(unit, str):  # a scan's path
-        return [{"path": unit, "slice": k, "label": "glioma", "confidence": 1.0, "ood": False} for k in range(SLICES)]
-    return [{"path": p, "label": "glioma", "confidence": 1.0, "ood": False} for p in unit]
+        return [{"path": unit, "slice": k, **sure} for k in range(SLICES)]
+    return [{"path": p, **sure} for p in unit]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def _beside(name: str) -> types.ModuleType:
     gunicorn.conf.py``, a link to it) or copied elsewhere: the installed package's, found without importing it (it
     was 'Failed to read config file', No such file or directory: .../log_privacy.py, exit status 1). Imported as
     ``braintumor.gunicorn_config`` (serve, the app), the package is there already: its own module, which a zip (a
-    zipapp, zipimport) holds where no path reaches (``import braintumor.web`` was NotADirectoryError)."""
+    zipapp, zipimport) holds where no path reaches (importing braintumor.web raised NotADirectoryError)."""
     if __package__:
         return importlib.import_module(f"{__package__}.{name}")
     path = os.path.join(os.path.dirname(os.path.realpath(__file__)), f"{name}.py")
