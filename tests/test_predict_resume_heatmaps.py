@@ -101,3 +101,32 @@ def test_a_relative_dirs_maps_are_not_removed_from_another_folders_dir(stack, tm
     assert main(command) == 0
     assert theirs.read_bytes() == b"another run's"
     assert "removed" not in capsys.readouterr().err
+
+
+def test_a_run_refused_for_a_model_without_a_cam_head_removes_nothing(stack, tmp_path, capsys, monkeypatch):
+    """--heatmap with a model that cannot draw maps is refused: FILE's unfinished scan was cut off and its maps
+    removed first, so the run refused had lost them (its records gone, the next run could no longer know them)."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor import heatmap
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps = tmp_path / "out.jsonl", tmp_path / "maps"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    assert main(command) == 0
+    for rec in _records(out, "jsonl")[4:]:  # stopped after its 4th slice: the last two maps and records never came
+        Path(rec["heatmap"]).unlink()
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:4]))
+    before = {path: path.read_bytes() for path in [out, *maps.iterdir()]}
+    capsys.readouterr()
+    with monkeypatch.context() as patched:
+        patched.setattr(heatmap, "supports_cam", lambda clf: False)
+        assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "no CAM head" in err and "removed" not in err and "unfinished" not in err, err
+    assert {path: path.read_bytes() for path in [out, *maps.iterdir()]} == before
+    assert main(command) == 0  # the model that draws them: the scan redone, its maps under the same names
+    assert f"{maps}: removed 4 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    assert len(list(maps.iterdir())) == 6

@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from .heatmap import Explanation
 
 
+def check_draws_maps(clf: Classifier) -> None:
+    """Refuse (ModelError) a model that cannot draw heat maps (no CAM head), before a run changes anything: a --resume
+    run had cut FILE's unfinished scan off and removed its maps first, and the run refused had lost them."""
+    from .heatmap import supports_cam
+
+    if not supports_cam(clf):
+        raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
+
+
 class HeatmapWriter:
     """One overlay PNG per classified input in ``folder``; same-named inputs never share a file, nor replace one."""
 
@@ -34,10 +43,7 @@ class HeatmapWriter:
         """``hold_signals``: the PNG and its record land together or not at all (:meth:`write`); for records appended
         to a file (``--resume``), not for stdout, whose reader may hold a write (and so Ctrl-C) back for as long as it
         likes."""
-        from .heatmap import supports_cam
-
-        if not supports_cam(clf):
-            raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
+        check_draws_maps(clf)
         self.clf, self.folder, self.hold_signals = clf, Path(folder), hold_signals
         # the maps already there keep their files (an earlier run's records name them): new ones get new names
         self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
