@@ -130,3 +130,92 @@ def test_a_run_refused_for_a_model_without_a_cam_head_removes_nothing(stack, tmp
     assert main(command) == 0  # the model that draws them: the scan redone, its maps under the same names
     assert f"{maps}: removed 4 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
     assert len(list(maps.iterdir())) == 6
+
+
+def _unfinished(scan: Path, out: Path, fmt: str, command: list[str]) -> list[dict]:
+    """Run ``command``, then leave FILE as a run stopped after its last scan's 4th slice left it (the last two maps
+    and records never came); the records kept, with their maps' names."""
+    from braintumor.cli import main
+
+    assert main(command) == 0
+    records = _records(out, fmt)
+    for rec in records[-2:]:
+        (Path.cwd() / rec["heatmap"]).unlink()
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:-2]))
+    return records[:-2]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_relative_dirs_dropped_maps_are_removed_from_the_folder_the_run_started_in(stack, tmp_path, capsys,
+                                                                                     monkeypatch, fmt):
+    """Records name a relative DIR's maps from the folder the run started in, which they now say (working_folder)
+    where only the input's name was whole: their maps were kept, and the scan redone drew its maps beside them."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, here = tmp_path / f"out.{fmt}", tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", "maps"]
+    names = sorted(Path(rec["heatmap"]).name for rec in _unfinished(scan, out, fmt, command))
+    capsys.readouterr()
+    assert main(command) == 0
+    assert "maps: removed 4 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    again = _records(out, fmt)
+    assert len(again) == 6 and all(rec["working_folder"] == str(here) for rec in again)
+    assert sorted(p.name for p in (here / "maps").iterdir()) == sorted(Path(r["heatmap"]).name for r in again)
+    assert set(names) < {p.name for p in (here / "maps").iterdir()} and len(list((here / "maps").iterdir())) == 6
+
+
+def test_a_run_without_heatmap_removes_the_maps_of_the_records_it_drops(stack, tmp_path, capsys):
+    """Resumed without --heatmap, the records dropped to redo kept their maps, which no record named any more (the
+    scan redone draws none): the folder no longer held the maps of FILE's records alone."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    other = tmp_path / "other.nii.gz"
+    other.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps = tmp_path / "out.jsonl", tmp_path / "maps"
+    assert main(["predict", str(other), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]) == 0
+    kept = {path: path.read_bytes() for path in maps.iterdir()}  # the other scan's, whose records stay
+    command = ["predict", str(other), str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    _unfinished(scan, out, "jsonl", command)
+    assert len(list(maps.iterdir())) == 10
+    capsys.readouterr()
+    assert main(command[:-2]) == 0
+    err = capsys.readouterr().err
+    assert (f"{out}: removed 4 heat maps of the records dropped ({maps / 'scan-slice3.heatmap.png'}, for one): "
+            "this run draws none (no --heatmap)\n") in err, err
+    assert {path: path.read_bytes() for path in maps.iterdir()} == kept
+    assert [rec.get("heatmap") for rec in _records(out, "jsonl")] == [*map(str, sorted(kept)), *[None] * 6]
+
+
+def test_a_relative_map_whose_record_says_no_working_folder_is_kept_and_said(stack, tmp_path, capsys, monkeypatch):
+    """A record written before records said the working folder of a relative map (an older braintumor): taken from
+    here, its name could lead to another folder's map, so it is kept, and the run says so."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out = tmp_path / "out.jsonl"
+    monkeypatch.chdir(tmp_path)
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", "maps"]
+    records = _unfinished(scan, out, "jsonl", command)
+    assert all(rec["working_folder"] == str(tmp_path) for rec in records)  # what this version writes
+    out.write_text("".join(json.dumps({k: v for k, v in rec.items() if k != "working_folder"}) + "\n"
+                           for rec in records))
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "removed" not in err and (
+        f"warning: kept 4 heat maps of the records dropped ({records[3]['heatmap']}, for one): {out} does not say "
+        "which working folder their names are from (begun by an older braintumor?): remove them by hand\n") in err, err
+    assert len(list((tmp_path / "maps").iterdir())) == 10

@@ -175,8 +175,7 @@ class BatchJob:
         self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
         if args.resume:
             check_working_folder(Path(args.output), self.prev)
-            if getattr(args, "heatmap", None):  # the maps of the records dropped, drawn again under their names
-                drop_maps(self.prev.maps, args.heatmap)
+            drop_maps(self.prev.maps, getattr(args, "heatmap", None), args.output)  # drawn again under their names
         self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
         if args.resume and +self.prev.done:  # (a count that records dropped to redo took back to 0 is none)
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
@@ -221,7 +220,7 @@ class BatchJob:
         def note(text: str) -> None:  # above the bar
             tqdm.write(text, file=sys.stderr)
 
-        planned = None
+        planned, maps_relative = None, bool(getattr(a, "heatmap", None)) and not os.path.isabs(a.heatmap)
         if on_plan is not None:
             planned = list(plan_inputs(a.paths, note))
             on_plan(planned)
@@ -239,7 +238,7 @@ class BatchJob:
                 for unit, recs in scored:
                     for rec in recs:
                         new += 1
-                        yield with_root(rec, self.root)
+                        yield with_root(rec, self.root, maps_relative)
                     bar.update(unit_inputs(unit))
                 if a.resume and not new:
                     print(f"nothing left to do: every input is already in {printable(a.output)}", file=sys.stderr)

@@ -49,13 +49,17 @@ class Previous:
         self.maps: list[str] = []  # the heat maps named by records dropped to be redone (heatmap_files.drop_maps)
 
     def forget(self, rec: dict, fmt: str) -> None:
-        """Take a record dropped from the file (its input redone) out of what was done, noting the heat map it named:
-        no record names that now, and the input's map drawn again took another name beside it."""
+        """Take a record dropped from the file (its input redone) out of what was done, noting the heat map it named
+        (whole: a relative one from the working folder the record says): no record names that now, and the input's map
+        drawn again took another name beside it."""
         self.done[rec["path"]] -= 1
         if part := unread_part(rec):
             self.failed[part] -= 1
         if isinstance(name := rec.get(HEATMAP_KEY), str) and name:
-            self.maps.append(csv_text_value(name) if fmt == "csv" else name)
+            name, root = (csv_text_value(name), csv_text_value(rec.get(ROOT_KEY) or "")) if fmt == "csv" else \
+                (name, rec.get(ROOT_KEY))
+            relative = not os.path.isabs(os_text(name))  # a relative DIR's: from the folder its run was started in
+            self.maps.append(os.path.join(root, name) if relative and isinstance(root, str) and root else name)
 
 
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:

@@ -148,26 +148,33 @@ class HeatmapWriter:
 
 
 
-def drop_maps(names: Iterable[str], folder: str) -> None:
-    """Remove the heat maps ``names`` that records a --resume run dropped to redo named
-    (:meth:`~braintumor.batch_resume.Previous.forget`), where this run draws its maps in their ``folder``: left there,
-    no record named them and the inputs' maps drawn again took other names beside them (``scan-slice0-2``). Only a
-    file of a heat map's name in that folder, never a link: a record edited by hand removes nothing else. Only a name
-    written whole (absolute, as a DIR given whole writes them): a relative one was relative to the folder its run was
-    started in, unknown here, and read from another it named another run's map, which was removed."""
-    removed = 0
+def drop_maps(names: Iterable[str], folder: str | None, output: str) -> None:
+    """Remove the heat maps ``names`` that records a --resume run dropped to redo named (whole, or relative as the
+    working folder their record says had them: :meth:`~braintumor.batch_resume.Previous.forget`): no record names
+    them now, and where the run draws its maps in their ``folder`` the inputs' maps drawn again took other names
+    beside them (``scan-slice0-2``); without --heatmap (``folder`` None) none is drawn again. Only a file of a heat
+    map's name, never a link, and with --heatmap only one in its ``folder``: a record edited by hand removes nothing
+    else. A relative name whose record says no working folder (a file begun by an older braintumor) is kept, and
+    said: taken from this working folder, it named another folder's map, which was removed."""
+    removed: list[Path] = []
+    unknown = [name for name in names if not Path(os_text(name)).is_absolute()]
     for name in names:
         path = Path(os_text(name))
-        if not path.is_absolute():
-            continue
         with contextlib.suppress(OSError):  # gone already, or the folder not there
-            if path.name.endswith(".heatmap.png") and not path.is_symlink() and path.is_file() \
-                    and os.path.samefile(path.parent, folder):
+            if path.is_absolute() and path.name.endswith(".heatmap.png") and not path.is_symlink() \
+                    and path.is_file() and (folder is None or os.path.samefile(path.parent, folder)):
                 path.unlink()
-                removed += 1
-    if removed:
-        print(printable(f"{folder}: removed {counted(removed, 'heat map')} of the records dropped; they are drawn "
-                        "again"), file=sys.stderr)
+                removed.append(path)
+    maps = counted(len(removed), "heat map")
+    if removed and folder is not None:
+        print(printable(f"{folder}: removed {maps} of the records dropped; they are drawn again"), file=sys.stderr)
+    elif removed:
+        print(printable(f"{output}: removed {maps} of the records dropped ({removed[0]}, for one): this run draws none "
+                        "(no --heatmap)"), file=sys.stderr)
+    if unknown:
+        print(printable(f"warning: kept {counted(len(unknown), 'heat map')} of the records dropped ({unknown[0]}, for "
+                        f"one): {output} does not say which working folder their names are from (begun by an older "
+                        "braintumor?): remove them by hand"), file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -79,8 +79,10 @@ def resume_root(fmt: str, prev: Previous) -> str | None:
     return utf8_text(here) if os.path.isabs(here) else ""
 
 
-def with_root(rec: dict, root: str | None) -> dict:
-    """``rec`` with its working folder (:func:`resume_root`) when its ``path`` is relative (an absolute one says it)."""
-    if root and isinstance(rec.get("path"), str) and not os.path.isabs(os_text(rec["path"])):
+def with_root(rec: dict, root: str | None, maps_relative: bool = False) -> dict:
+    """``rec`` with its working folder (:func:`resume_root`) when its ``path`` is relative (an absolute one says it),
+    or ``maps_relative``, its heat map's (a relative ``--heatmap DIR``): a record dropped to redo takes its map with it
+    (:func:`~braintumor.heatmap_files.drop_maps`), from that folder, whichever the resumed run is started in."""
+    if root and (maps_relative or (isinstance(rec.get("path"), str) and not os.path.isabs(os_text(rec["path"])))):
         rec[ROOT_KEY] = root
     return rec
