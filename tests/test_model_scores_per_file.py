@@ -135,6 +135,32 @@ def test_the_cli_goes_on_past_the_file_and_writes_every_record(clf, nan_for, tes
             "--resume and the same -o FILE, only they are redone)\n") in err, err
 
 
+_ALONE = "score those inputs again (--resume, which redoes them alone, continues a jsonl or csv -o FILE, not "
+
+
+@pytest.mark.parametrize(("options", "again"), [
+    (["--format", "jsonl"], _ALONE + "standard output)"),
+    (["-o", "-"], _ALONE + "standard output)"),
+    (["-o", "/dev/null", "--format", "csv"], _ALONE + "/dev/null)"),
+    (["-o", "{tmp}/out.json"], _ALONE + "a json one)"),
+    (["-o", "{tmp}/out.csv", "--resume"], "run the same command again (only they are redone)"),
+], ids=["stdout", "dash", "device", "json", "resumed"])
+def test_the_advice_after_a_model_failure_says_what_redoes_those_inputs(clf, nan_for, test_images, tmp_path, capsys,
+                                                                        options, again):
+    """It said "run again (with --resume and the same -o FILE, ...)" where the records went to standard output (which
+    --resume cannot continue: it needs -o FILE), to a json FILE (which it refuses), or where the run was a --resume
+    run already."""
+    from braintumor.cli import main
+
+    image = tmp_path / "b.jpg"
+    shutil.copy(test_images["glioma"][0], image)
+    nan_for(image)
+    capsys.readouterr()
+    assert main(["predict", str(image), "--no-progress", *(o.format(tmp=tmp_path) for o in options)]) == 1
+    err = capsys.readouterr().err
+    assert ("a damaged model file, or one converted wrongly; export it again, then " + again + "\n") in err, err
+
+
 def test_evaluate_still_stops_at_the_models_fault(clf, nan_for, small_data, tmp_path):
     """evaluate is of the model: one it fails on is no metric of it, not a dataset file left out as unreadable (as
     predict_many now gives it, beside the others' answers)."""

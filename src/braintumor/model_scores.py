@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .image_files import is_special_file
 from .image_io import ImageError
 from .model_files import ModelError
 from .wording import counted
@@ -89,13 +90,30 @@ def unscored(rec: dict) -> bool:
     return NOT_FINITE in str(rec.get("error", ""))
 
 
-def unscored_text(model: Path | None, parts: Counter[str]) -> str:
+def unscored_text(model: Path | None, parts: Counter[str], output: str | None = None, fmt: str = "jsonl",
+                  resume: bool = False) -> str:
     """The CLI's line under its last, for a run whose model failed on some inputs and scans' slices (``parts``, by
     :func:`~braintumor.series.unread_part`, counted apart as the unreadable are: a scan's 6 slices were '6 inputs'):
     their records said it one by one among the unreadable, the model's fault said nowhere as such (the run stopped at
-    the first, before). A --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept."""
+    the first, before). A --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept:
+    what to run then is said for where the records went (``output``, ``fmt``, ``resume``: :func:`_again`)."""
     named = "the model" if model is None else f"the model {model}"
     which = " and ".join(counted(parts[part], part) for part in ("input", "slice") if parts[part])
     return (f"error: {named} {NOT_FINITE}{which} (their records say which): a damaged "
-            "model file, or one converted wrongly; export it again, then run again (with --resume and the same -o "
-            "FILE, only they are redone)")
+            f"model file, or one converted wrongly; export it again, then {_again(output, fmt, resume)}")
+
+
+def _again(output: str | None, fmt: str, resume: bool) -> str:
+    """What redoes those inputs: --resume continues a jsonl or csv -o FILE only, so "run again with --resume and the
+    same -o FILE" was untrue of records printed to standard output (or written through a device), which nothing reads
+    back, and of a json or table FILE, which --resume refuses."""
+    if output in (None, "-") or is_special_file(Path(output)):
+        where = "standard output" if output in (None, "-") else output
+    elif fmt not in ("jsonl", "csv"):
+        where = f"a {fmt} one"
+    elif resume:
+        return "run the same command again (only they are redone)"
+    else:
+        return "run again (with --resume and the same -o FILE, only they are redone)"
+    return f"score those inputs again (--resume, which redoes them alone, continues a jsonl or csv -o FILE, not " \
+           f"{where})"

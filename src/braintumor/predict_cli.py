@@ -274,7 +274,8 @@ def _predict(args: argparse.Namespace) -> int:
             # the exit code's reason, in the last line's words: "could not be classified" read as the refusals
             print(failed_text(failed, failed_before, args.output), file=sys.stderr)
         if tally["unscored"]:  # the model's fault, said once, apart from the files' own
-            print(unscored_text(clf.path, unscored_parts), file=sys.stderr)
+            resume = bool(getattr(args, "resume", False))
+            print(unscored_text(clf.path, unscored_parts, args.output, args.format, resume), file=sys.stderr)
         if args.format == "table":  # the format people read answers in: the page's disclaimer goes with them
             print(DISCLAIMER, file=sys.stderr)
     return 1 if failed or tally["unscored"] else 0
