@@ -4,10 +4,14 @@ container on a 64-core host ``predict --workers 2`` gave each worker 32 ONNX Run
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import signal
+import sys
+import types
 
 import pytest
-from conftest import extra_reason
+from conftest import REPO, extra_reason
 
 from braintumor import cpu_quota
 from braintumor.model_files import default_model_path
@@ -99,3 +103,40 @@ def test_too_many_threads_or_workers_names_the_cpus_of_the_container(host_of_64,
     with pytest.raises(SystemExit):
         main(argv)
     assert "(this process may use 2 CPUs)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+def test_a_hand_started_gunicorns_workers_share_the_cpus(host_of_64, monkeypatch):
+    """``gunicorn -w 4 -c .../gunicorn_config.py 'braintumor.web:create_app()'`` (DEPLOY.md's own command line, not
+    ``serve``) on a 4-CPU host: each worker's model took 4 ONNX Runtime threads, as if alone (16 on 4 CPUs); its
+    share is 1, as ``serve`` gives. post_fork, in the worker before the app loads, says how many workers there are."""
+    from braintumor.quiet_libraries import set_decoders_quiet
+    from braintumor.web import create_app
+
+    def threads() -> int:
+        return create_app(MODEL).extensions["braintumor"].classifier.session.get_session_options().intra_op_num_threads
+
+    host_of_64("400000 100000\n")  # docker --cpus 4
+    monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "")  # restored after the test, whatever post_fork sets
+    monkeypatch.delenv(cpu_quota.SERVER_WORKERS_ENV)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert threads() == 4  # alone: every CPU, at most 4
+    spec = importlib.util.spec_from_file_location("gunicorn_config", REPO / "src/braintumor/gunicorn_config.py")
+    config = importlib.util.module_from_spec(spec)  # as gunicorn loads it: by its path
+    spec.loader.exec_module(config)
+    before = {s: signal.getsignal(s) for s in config.STOP_SIGNALS}  # post_fork puts the defaults back
+    try:
+        config.post_fork(types.SimpleNamespace(num_workers=4), types.SimpleNamespace(metrics_slot=0))
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        set_decoders_quiet(None)
+    assert threads() == 1
+    monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "2")  # another server's workers, said by hand
+    assert threads() == 2
+    monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "abc")  # not a count: alone, as before
+    assert threads() == 4
+    host_of_64()  # 64 CPUs, 2 workers: serve's share (its default_threads(workers)), not Classifier.load's cap of 4
+    monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "2")
+    assert threads() == cpu_quota.default_threads(2) == 32

@@ -65,6 +65,24 @@ def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
     return max(1, min(n, math.ceil(quota)) if quota else n)
 
 
+#: How many server processes share this machine's CPUs: gunicorn_config.py's ``post_fork`` sets it in each gunicorn
+#: worker (gunicorn's worker count), so that a model loaded there without a thread count takes its share, as
+#: ``braintumor serve`` gives its workers. Set it yourself under another server that forks workers (uWSGI's
+#: ``processes``); unset, not a whole number or under 1: the process is alone (at most 4 threads, Classifier.load's).
+SERVER_WORKERS_ENV = "BRAINTUMOR_SERVER_WORKERS"
+
+
+def server_workers() -> int | None:
+    """:data:`SERVER_WORKERS_ENV`'s count, else None: a gunicorn started by hand (``gunicorn
+    'braintumor.web:create_app()' -w 4 -c .../gunicorn_config.py``) gave each of its 4 workers the threads of every
+    CPU, 4 x 4 on a 4-CPU host."""
+    try:
+        workers = int(os.environ.get(SERVER_WORKERS_ENV, ""))
+    except ValueError:
+        return None
+    return workers if workers >= 1 else None
+
+
 def default_threads(processes: int = 1, at_most: int | None = None) -> int:
     """Threads for each of ``processes`` processes when the caller gave none: :func:`available_cpus` shared among them,
     at least 1, at most ``at_most``. The one home of every defaulted thread count (``predict``, ``Classifier.load``,

@@ -164,8 +164,9 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT, signa
 
 def post_fork(server, worker) -> None:
     """In the new worker, before the app creates its metrics: stop signals back to their defaults; name the metrics'
-    files by the worker's slot; a deadline on the headers of each request, silent connections off the request
-    threads and the C decoders' lines dropped
+    files by the worker's slot; say how many workers share the CPUs (``$BRAINTUMOR_SERVER_WORKERS``: the app's model,
+    loaded without a thread count, takes its share, not every CPU as if alone); a deadline on the headers of each
+    request, silent connections off the request threads and the C decoders' lines dropped
     (braintumor/gunicorn_worker.py, imported here, in the worker, never in the master).
 
     A forked worker runs the master's signal handlers until gunicorn installs its own, which only queue the signal in
@@ -181,8 +182,11 @@ def post_fork(server, worker) -> None:
         values.ValueClass = values.MultiProcessValue(lambda: worker.metrics_slot)
     from gunicorn.workers.gthread import ThreadWorker
 
+    from braintumor.cpu_quota import SERVER_WORKERS_ENV
     from braintumor.gunicorn_worker import decoders_quiet_in_worker, headers_deadline, silent_connections_off_threads
 
+    if getattr(server, "num_workers", None):  # a model loaded without a thread count: this worker's share of the CPUs
+        os.environ[SERVER_WORKERS_ENV] = str(server.num_workers)
     if isinstance(worker, ThreadWorker):
         handle = headers_deadline(worker.handle, worker.log, request_timeout())
         worker.handle = silent_connections_off_threads(handle)

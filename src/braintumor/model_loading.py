@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import onnxruntime as ort
 
-from .cpu_quota import default_threads
+from .cpu_quota import default_threads, server_workers
 from .missing_files import long_name_text, shown_name, tilde_text, url_text
 from .model_files import (
     MissingModelError,
@@ -88,7 +88,10 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
     if empty:  # was "not a valid ONNX file ... (damaged, cut short, or made for a newer version)"
         raise ModelError(f"cannot load model {model_path}: the file is empty (0 bytes: a copy or download that did not "
                          "finish?)")
-    opts = session_options(threads or default_threads(at_most=DEFAULT_MAX_THREADS))
+    # a server's worker (gunicorn_config's post_fork says how many): its share of the CPUs, as serve gives its own
+    workers = server_workers()
+    opts = session_options(threads or (default_threads(workers) if workers
+                                       else default_threads(at_most=DEFAULT_MAX_THREADS)))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class
