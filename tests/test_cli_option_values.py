@@ -34,7 +34,7 @@ OPTIONS = [
     ("train", "--split-seed", "[0, 4294967295]", (HUGE, "1e3")),
     ("train", "--limit-per-class", ">= 0", ("1e30",)),
     ("train", "--start-size", "16 ", (HUGE, "8", "1e2")),
-    ("train", "--lr", "> 0", (ZERO,)),
+    ("train", "--lr", "(0, 1]", (ZERO, "1.5", "1e30", HUGE)),  # 1e30 trained an epoch, then was told it diverged
     ("train", "--val-fraction", "between 0 and 1", (HUGE, ZERO, "1")),
     ("train", "--ema-decay", "[0, 1)", (HUGE, "1")),
     ("train", "--ramp", "(0, 1]", (HUGE, ZERO)),

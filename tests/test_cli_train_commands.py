@@ -91,7 +91,7 @@ def test_data_check_names_the_images_predict_and_evaluate_refuse_for_their_size(
     (["--image-size", "7"], "--image-size must be in [32, 1024], got 7"),
     (["--val-fraction", "0"], "--val-fraction must be between 0 and 1, got 0.0"),  # tracebacks, after decoding all
     (["--val-fraction", "1.5"], "--val-fraction must be between 0 and 1, got 1.5"),
-    (["--lr", "-1"], "--lr must be a finite number > 0, got -1.0"),
+    (["--lr", "-1"], "--lr must be in (0, 1], got -1.0"),
     (["--seed", "-1"], "--seed must be in [0, 4294967295], got -1"),
     (["--seed", "99999999999999999999"], "--seed must be in [0, 4294967295], got 99999999999999999999"),  # torch's
     (["--split-seed", "4294967296"], "--split-seed must be in [0, 4294967295], got 4294967296"),  # overflow traceback
@@ -111,6 +111,22 @@ def test_training_settings_that_cannot_train_are_refused(flags, message, tmp_pat
     rc, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r"), *flags], capsys)
     assert (rc, err) == (2, f"error: {message.format(r=tmp_path / 'r', d=data)}\n")
     assert list(tmp_path.iterdir()) == []  # nothing created: no run folder, no class folder in the dataset
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"lr": 2.0}, "--lr must be in (0, 1], got 2.0"),
+    ({"weight_decay": 1e30}, "weight_decay must be in [0, 1], got 1e+30"),  # AdamW's 1 - lr * wd: weights blown up
+    ({"weight_decay": 1.5}, "weight_decay must be in [0, 1], got 1.5"),
+    ({"label_smoothing": 1.0}, "label_smoothing must be in [0, 1), got 1.0"),
+])
+def test_training_settings_of_the_python_api_have_upper_bounds(setting, message):
+    """TrainConfig (the Python API, a run's config.json) bounds what the flags bound, and settings with no flag."""
+    from braintumor.train_config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError) as exc:
+        TrainConfig(data="", out="o", **setting)
+    assert str(exc.value) == message
+    assert TrainConfig(data="", out="o", lr=1.0, weight_decay=1.0).lr == 1.0  # the bounds themselves are taken
 
 
 def test_a_blank_hold_out_mode_is_a_usage_error(tmp_path, capsys):
@@ -214,7 +230,9 @@ def test_train_on_a_gpu_that_is_not_there_is_one_line(test_images, tmp_path, mon
     (["--mixup", "-1"], "--mixup must be a finite number >= 0 (0: off), got -1.0"),
     (["--distill-temperature", "nan"], "--distill-temperature must be in (0, 100], got nan"),
     (["--distill-temperature", "inf"], "--distill-temperature must be in (0, 100], got inf"),
-    (["--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["--lr", "inf"], "--lr must be in (0, 1], got inf"),
+    (["--lr", "1e30"], "--lr must be in (0, 1], got 1e+30"),  # trained an epoch, then was told it diverged
+    (["--lr", "3"], "--lr must be in (0, 1], got 3.0"),  # 3e-3 with its exponent lost
     (["--image-size", "60000"], "--image-size must be in [32, 1024], got 60000"),  # a MemoryError traceback
     (["--image-size", "1025"], "--image-size must be in [32, 1024], got 1025"),
     (["--epochs", str(10**29)], f"--epochs must be in [1, 10000], got {10**29}"),  # trained until killed

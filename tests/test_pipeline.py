@@ -106,7 +106,7 @@ def test_a_run_started_again_leaves_none_of_the_earlier_runs_checkpoints(tiny_ru
     monkeypatch.setattr(train, "evaluate_logits", lambda *a, **k: real(*a, **k) * math.inf)  # diverges in epoch 1
     args = ["train", "--data", str(data_root), "--out", str(run), "--epochs", "1", "--limit-per-class", "8",
             "--image-size", "64", "--batch-size", "16", "--cache-dir", str(tmp_path / "c")]
-    assert main([*args, "--overwrite", "--lr", "100"]) == 2
+    assert main([*args, "--overwrite", "--lr", "1"]) == 2
     assert not {"metrics.jsonl", "best.pt", "last.pt"} & {p.name for p in run.iterdir()}  # (an export may stay)
     capsys.readouterr()
     assert main([*args, "--resume"]) == 2 and "nothing to resume" in capsys.readouterr().err

@@ -155,19 +155,31 @@ def test_metrics_of_another_run_on_the_same_data_are_refused(command, other, sai
         assert run_cli(args, capsys)[0] == 0 and Classifier.load(out).metadata["metrics"]["accuracy"] == 0.5
 
 
-def test_a_run_whose_weights_stop_being_numbers_stops_with_one_error_line(tmp_path, capsys):
+def test_a_run_whose_weights_stop_being_numbers_stops_with_one_error_line(tmp_path, capsys, monkeypatch):
     """--lr 1e30 trained on NaN losses to exit code 0, and best.pt held a network that answers NaN to everything (export
-    wrote it as it was): the run stops in the epoch it diverged, before that epoch's checkpoints."""
+    wrote it as it was): the run stops in the epoch it diverged, before that epoch's checkpoints. (--lr now stops at 1,
+    so a step that leaves a weight infinite stands for such a rate here.)"""
+    import math
+
     import torch
 
     from braintumor.checkpoints import check_finite
     from braintumor.train_config import ConfigError
 
+    real = torch.optim.AdamW.step
+
+    def diverging(self, *args, **kwargs):
+        done = real(self, *args, **kwargs)
+        with torch.no_grad():
+            self.param_groups[0]["params"][0].view(-1)[0] = math.inf
+        return done
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", diverging)
     data = _dataset(tmp_path / "d")
-    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "1e30"), capsys)
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "1"), capsys)
     assert rc == 2 and _one_error(err) == "error: training diverged in epoch 1: the network's weights are no longer " \
                                           "numbers (NaN or infinite); no checkpoint was written; start the run again " \
-                                          "with a lower --lr than 1e+30"
+                                          "with a lower --lr than 1"
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "split.json"]
     net = torch.nn.Linear(2, 2)
     check_finite(net, 4, 0.5, kept=True)  # numbers: the run goes on
@@ -193,10 +205,10 @@ def test_a_run_whose_validation_loss_stops_being_a_number_stops_with_one_error_l
     real = train.evaluate_logits
     monkeypatch.setattr(train, "evaluate_logits", lambda *a, **k: real(*a, **k) * math.inf)  # inf - inf: NaN logits
     data = _dataset(tmp_path / "d")
-    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "100"), capsys)
+    rc, _, err = run_cli(_train(data, tmp_path / "run", tmp_path / "cache", "--lr", "1"), capsys)
     assert rc == 2 and _one_error(err) == "error: training diverged in epoch 1: its val_loss and val_ema_loss are no " \
                                           "longer a number (NaN or infinite); no checkpoint was written; start the " \
-                                          "run again with a lower --lr than 100"
+                                          "run again with a lower --lr than 1"
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "split.json"]
     row = {"epoch": 7, "val_loss": 2.5e30, "val_ema_loss": 0.3}
     check_validation_losses(row, 10, kept=True)  # numbers, however large: the run goes on

@@ -13,6 +13,7 @@ from .train_config import (
     MAX_DISTILL_TEMPERATURE,
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
+    MAX_LR,
     MAX_SEED,
     MIN_IMAGE_SIZE,
     SIZE_STEP,
@@ -65,7 +66,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"default {d.epochs}; on --resume, the run's own")
     p.add_argument("--batch-size", type=whole_number(f"in [2, {MAX_BATCH_SIZE}]"), default=d.batch_size,
                    help="training images per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (warm-up, then cosine decay)")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help=f"peak learning rate (warm-up, then cosine decay), above 0, at most {MAX_LR:g}")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction,
                    help="share of Training held out for validation (model selection, calibration)")
     p.add_argument("--ema-decay", type=float, default=d.ema_decay,

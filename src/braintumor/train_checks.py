@@ -15,7 +15,9 @@ from .train_config import (
     MAX_DISTILL_TEMPERATURE,
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
+    MAX_LR,
     MAX_SEED,
+    MAX_WEIGHT_DECAY,
     MIN_IMAGE_SIZE,
     SIZE_STEP,
     ConfigError,
@@ -67,10 +69,10 @@ def check_settings(cfg: TrainConfig) -> None:
         raise ConfigError(refused)
     if not 0.0 < cfg.val_fraction < 1.0:  # 0 left no validation split (a traceback after decoding everything)
         raise ConfigError(f"--val-fraction must be between 0 and 1, got {cfg.val_fraction}")
-    if not (cfg.lr > 0.0 and math.isfinite(cfg.lr)):
-        raise ConfigError(f"--lr must be a finite number > 0, got {cfg.lr}")
+    if not 0.0 < cfg.lr <= MAX_LR:  # nan, inf; 1e30 trained a whole epoch before it was told it diverged
+        raise ConfigError(f"--lr must be in (0, {MAX_LR:g}], got {cfg.lr}")
     # no flags (the Python API, a run's config.json): nan was a ValueError traceback (warmup) or NaN losses
-    for name, low, high, top in (("weight_decay", 0.0, math.inf, False), ("label_smoothing", 0.0, 1.0, False),
+    for name, low, high, top in (("weight_decay", 0.0, MAX_WEIGHT_DECAY, True), ("label_smoothing", 0.0, 1.0, False),
                                  ("warmup", 0.0, 1.0, True)):
         value = getattr(cfg, name)
         if not (low <= value < high or (top and value == high)):

@@ -23,6 +23,12 @@ MAX_AUGMENT_STRENGTH = 3.0
 MAX_AUGMENT_SHIFT: float = 0.5
 #: Largest --distill-temperature (1 to 20 is usual): from 1e8 the term was 0 in float32, from 1e20 NaN (T^2 overflowed)
 MAX_DISTILL_TEMPERATURE: float = 100.0
+#: Largest --lr: AdamW moves each weight by about the learning rate per step, so 1 is 300 times the shipped 3e-3 and
+#: far past any rate that trains (1e30 trained a whole epoch before its weights stopped being numbers).
+MAX_LR: float = 1.0
+#: Largest weight_decay (the Python API's, a run's config.json): AdamW scales each weight by 1 - lr * weight_decay per
+#: step, which with --lr at most 1 stays in [0, 1) and only shrinks them (1e30 flipped and blew them up: NaN losses).
+MAX_WEIGHT_DECAY: float = 1.0
 #: What ``--augment-off`` can switch off, one item at a time (augment.strength_settings says how), and its two groups.
 AUGMENT_ITEMS = ("rotation", "scale", "shift", "flip", "gamma", "contrast", "blur", "noise")
 AUGMENT_GROUPS = {"geometry": ("rotation", "scale", "shift"), "intensity": ("gamma", "contrast", "blur", "noise")}
