@@ -159,6 +159,25 @@ def test_refused_predict_requests_are_timed_apart_from_predictions(app, test_ima
     assert latency["all"]["count"] == 5
 
 
+#: A PromQL selector of the latency histogram's series: its name, then its labels where it has any.
+_LATENCY_SERIES = re.compile(r"braintumor_http_request_duration_seconds_(?:bucket|count|sum)\b(\{[^}]*\})?")
+
+
+def test_every_documented_query_of_the_latency_histogram_names_its_code():
+    """Since the histogram has a ``code`` label, a query without it (``{endpoint="api.predict"}``) times refusals of a
+    millisecond with the answered predictions again, and its p95 falls the more requests are refused. Every query of
+    the docs and deployment files (PromQL blocks, prometheus.yml's comments) says which ``code`` it means."""
+    from conftest import REPO
+
+    files = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")), *sorted((REPO / "deploy").iterdir()),
+             REPO / "compose.yaml"]
+    found = [(f.relative_to(REPO), m.group(0)) for f in files if f.is_file()
+             for m in _LATENCY_SERIES.finditer(f.read_text(encoding="utf-8"))]
+    assert len(found) >= 2  # DEPLOY.md's p95, deploy/prometheus.yml's
+    unfiltered = [(f, q) for f, q in found if not re.search(r"[{,]\s*code\s*(?:=|!=|=~|!~)", q)]
+    assert unfiltered == []
+
+
 def test_ood_results_count_as_refusals_not_as_classes(app):
     records = [{"path": "a", "label": "glioma", "confidence": 0.9, "ood": False},
                {"path": "b", "label": "notumor", "confidence": 0.4, "ood": True},
