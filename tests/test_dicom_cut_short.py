@@ -126,6 +126,18 @@ def test_a_file_cut_in_its_preamble_or_marker_is_truncated(gray):
         read_volumes(b"a note saved under a scan's name, not an image\n", name="x.dcm")
 
 
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian", "ExplicitVRBigEndian", "jpeg"])
+def test_a_file_cut_right_after_its_marker_or_its_file_meta_says_so(gray, syntax):
+    """Cut at byte 132 (its preamble and 'DICM' only) or right after its file meta, a file was 'DICOM file's dataset is
+    empty: no data elements after its preamble and file meta', as if it held nothing more: no writer saves that."""
+    whole = _encoded(gray, syntax)
+    meta_end = 144 + int.from_bytes(whole[140:144], "little")
+    for cut, where in ((132, "right after its 'DICM' marker, before any file meta or data element"),
+                       (meta_end, "right after its file meta, before any data element")):
+        with pytest.raises(ImageError, match=_truncated(cut, where)):
+            read_volumes(whole[:cut], name="x.dcm")
+
+
 def test_a_whole_mr_spectroscopy_file_is_no_image_not_truncated():
     """An MR Spectroscopy object (an MR study's export holds them beside its images) has Rows and Columns of its
     spectra and no pixel data: whole, it was 'truncated ... before the pixel data its header describes: send the whole

@@ -171,8 +171,9 @@ def test_precise_errors_for_unusable_dicom(gray):
 
 
 def test_a_dicom_without_pixel_data_says_whether_it_has_a_sop_class_or_anything_at_all():
-    """A file of nothing after its 'DICM' marker (or after its file meta), or of elements but no SOP Class UID, was
-    'no pixel data (unregistered SOP class)': it has no SOP class at all, and the first nothing in it."""
+    """A file of elements but no SOP Class UID was 'no pixel data (unregistered SOP class)': it has no SOP class at
+    all. One of nothing after its 'DICM' marker (or after its file meta), then 'dataset is empty', is cut short there
+    (no writer saves an empty dataset): it says where it ends."""
     import io
 
     import pydicom
@@ -185,10 +186,13 @@ def test_a_dicom_without_pixel_data_says_whether_it_has_a_sop_class_or_anything_
     del classless.SOPClassUID, classless.file_meta.MediaStorageSOPClassUID
     classless.preamble, out = b"\0" * 128, io.BytesIO()
     pydicom.dcmwrite(out, classless, enforce_file_format=False)
-    nothing = "DICOM file's dataset is empty: no data elements after its preamble and file meta ("
-    for data, message in ((empty, nothing + "no SOP Class UID, no pixel data)"),
-                          (empty + meta, nothing + "no SOP Class UID, no pixel data)"),
-                          (to_bytes(named), nothing + "which name MR Image Storage; no pixel data)"),
+    def cut(data: bytes, where: str) -> str:
+        return (f"DICOM file is truncated: it ends at byte {len(data):,}, right after its {where} (cut short in a copy "
+                "or a download?): send the whole file")
+
+    for data, message in ((empty, cut(empty, "'DICM' marker, before any file meta or data element")),
+                          (empty + meta, cut(empty + meta, "file meta, before any data element")),
+                          (to_bytes(named), cut(to_bytes(named), "file meta, before any data element")),
                           (out.getvalue(), "DICOM file has no pixel data (and no SOP Class UID)")):
         with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
             read_volumes(data, name="x.dcm")

@@ -103,8 +103,8 @@ _MR_SPECTROSCOPY = "1.2.840.10008.5.1.4.1.1.4.2"
 
 def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
     """Why a Part 10 file (marked 'DICM'), or a raw dataset that names its SOP class or image size, ends inside its
-    file meta, its header or its encapsulated pixel data, or between elements before the pixel data its header
-    describes, or None. ``dataset``: what pydicom read of it (None:
+    file meta, its header or its encapsulated pixel data, between elements before the pixel data its header
+    describes, or right after its 'DICM' marker or file meta, or None. ``dataset``: what pydicom read of it (None:
     its parse failed). pydicom stops without a word where the bytes run out (in the file meta, in an element's value or
     in the next one's tag), and an undefined-length value cut short (compressed pixel data) lost the whole dataset: a
     copy or download cut short was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
@@ -126,6 +126,8 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         return None
     else:
         where = ending(data, start, *encoding)
+        if where == "" and dataset is not None and not len(dataset) and start:  # cut right after 'DICM' or the meta
+            return _truncated(data, _before_any_element(dataset))
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
             return _without_pixels(data)
@@ -143,6 +145,14 @@ def _without_pixels(data: bytes) -> str:
     to resend what no copy mends."""
     return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
             "or a download (send the whole file), or saved without its pixel data (export the image with it)")
+
+
+def _before_any_element(dataset: Dataset) -> str:
+    """Where a Part 10 file that ends whole with no data element ends: right after its 'DICM' marker, or after its
+    file meta. No writer saves an empty dataset: it was 'dataset is empty', as if the file held nothing more."""
+    if dataset.file_meta:
+        return "right after its file meta, before any data element"
+    return "right after its 'DICM' marker, before any file meta or data element"
 
 
 def _truncated(data: bytes, where: str) -> str:
