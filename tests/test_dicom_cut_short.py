@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from dicom_factory import jpeg_baseline, make_dataset, to_bytes
+from dicom_factory import SECRETS, jpeg_baseline, make_dataset, to_bytes
 
 from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
@@ -76,9 +76,38 @@ def test_a_file_cut_just_after_an_undefined_length_sequence_is_truncated(gray):
 
 
 def test_a_whole_file_without_pixel_data_is_still_told_it_has_none():
-    """No Rows, no Columns, ending on an element's end: a report, not a cut image (as before)."""
-    with pytest.raises(ImageError, match=r"^DICOM file has no pixel data \(MR Image Storage\)$"):
-        read_volumes(to_bytes(make_dataset(None)), name="x.dcm")
+    """No Rows, no Columns, ending on an element's end, of a class whose objects are no image (a hanging protocol, an
+    unregistered class): not a cut image (as before)."""
+    from pydicom.uid import HangingProtocolStorage
+
+    for sop, said in ((HangingProtocolStorage, "Hanging Protocol Storage"), ("1.2.3.4", "unregistered SOP class")):
+        with pytest.raises(ImageError, match=rf"^DICOM file has no pixel data \({said}\)$"):
+            read_volumes(to_bytes(make_dataset(None, sop_class=sop)), name="x.dcm")
+
+
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian", "ExplicitVRBigEndian", "jpeg"])
+def test_a_file_cut_between_elements_before_its_rows_and_columns_says_after_which_element(gray, syntax):
+    """An image's object (MR Image Storage) cut exactly between two elements before its Rows and Columns read as whole
+    and was 'DICOM file has no pixel data (MR Image Storage)', as a report is: it says the element it ends after, by
+    its name and number (never its value), as a raw dataset cut there does."""
+    from test_dicom_without_ending import _raw
+
+    whole = _encoded(gray, syntax)
+    big = syntax == "ExplicitVRBigEndian"
+    tag = (lambda g, e: bytes.fromhex(g + e)) if big else (lambda g, e: bytes.fromhex(g)[::-1] + bytes.fromhex(e)[::-1])
+    for before, after in ((tag("0010", "0020"), "Patient's Name element (0010,0010)"),
+                          (tag("0020", "000d"), "Patient's Birth Date element (0010,0030)"),
+                          (tag("0028", "0010"), "Photometric Interpretation element (0028,0004)")):
+        cut = whole.index(before, 132)
+        where = f"after its {after}, before the Rows, Columns and pixel data of its image"
+        with pytest.raises(ImageError, match=_truncated(cut, where)) as caught:
+            read_volumes(whole[:cut], name="x.dcm")
+        assert not any(secret in str(caught.value) for secret in SECRETS)
+    raw = _raw(gray)
+    cut = raw.index(b"\x28\x00\x02\x00")  # (0028,0002) Samples per Pixel
+    with pytest.raises(ImageError, match=_truncated(cut, "after its Instance Number element (0020,0013), before the "
+                                                         "Rows, Columns and pixel data of its image")):
+        read_volumes(raw[:cut], name="IM00001")
 
 
 def test_a_file_whose_parse_fails_where_it_was_cut_is_truncated(gray):

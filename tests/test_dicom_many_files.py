@@ -144,10 +144,12 @@ def test_a_three_plane_localizer_read_after_its_study_is_still_counted_apart(hea
 
 
 def _headers_only(n: int) -> list[tuple[str, bytes]]:
-    """``n`` MR headers with no pixel data (what a PACS export's structured reports and presentation states hold)."""
+    """``n`` MR headers with no pixel data (what a PACS export's structured reports and presentation states hold), of
+    MR Spectroscopy objects: an MR image's header without Rows, Columns or pixel data is one cut short."""
     from dicom_factory import to_bytes
+    from pydicom.uid import MRSpectroscopyStorage as _SPECTRA
 
-    return [(f"H{k:05d}.dcm", to_bytes(make_dataset(None, instance=k + 1))) for k in range(n)]
+    return [(f"H{k:05d}.dcm", to_bytes(make_dataset(None, instance=k + 1, sop_class=_SPECTRA))) for k in range(n)]
 
 
 def test_files_with_no_image_count_toward_the_surveys_bound(headers):
@@ -159,7 +161,7 @@ def test_files_with_no_image_count_toward_the_surveys_bound(headers):
     assert len(headers) == 31  # was 300
     assert str(caught.value) == (
         "the DICOM input's 300 files hold more than 30 files with no usable image (of the first 31 read: 31 files: "
-        "DICOM file has no pixel data (MR Image Storage)); the limit is 30 per input: send its image files only")
+        "DICOM file has no pixel data (MR Spectroscopy Storage)); the limit is 30 per input: send its image files only")
     assert not isinstance(caught.value, BudgetError)  # not the request's slices: no 'earlier scans took' said
     headers.clear()
     (volume,) = read_volumes(zip_bytes(_headers_only(30) + _tiny(20)), name="study.zip", max_slices=20, per_input=True)

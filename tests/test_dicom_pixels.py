@@ -114,7 +114,10 @@ def test_pydicom_bundled_non_images_and_broken_files_are_refused(name, message):
 def test_a_dicom_file_cut_short_before_its_pixels_is_told_so(gray):
     """pydicom stops without a word where the bytes run out: a file cut in its file meta was 'DICOM file's dataset is
     empty', one cut in a header value or an element's tag 'DICOM file has no pixel data (MR Image Storage)', as a
-    report is; a whole file of no pixels, and one cut in its pixel data, keep their own messages."""
+    report is; a whole file of no pixels (an MR spectroscopy object's), and one cut in its pixel data, keep their own
+    messages."""
+    from pydicom.uid import MRSpectroscopyStorage
+
     whole = make_dicom(gray)
     meta_end = 144 + int.from_bytes(whole[140:144], "little")
     pixels = whole.index(b"\xe0\x7f\x10\x00")
@@ -123,8 +126,8 @@ def test_a_dicom_file_cut_short_before_its_pixels_is_told_so(gray):
         with pytest.raises(ImageError, match=rf"^DICOM file is truncated: it ends at byte {cut:,}, inside {where} "
                                              r"\(cut short in a copy or a download\?\): send the whole file$"):
             read_volumes(whole[:cut], name="x.dcm")
-    with pytest.raises(ImageError, match=r"no pixel data \(MR Image Storage\)$"):
-        read_volumes(make_dicom(None), name="x.dcm")
+    with pytest.raises(ImageError, match=r"no pixel data \(MR Spectroscopy Storage\)$"):
+        read_volumes(make_dicom(None, sop_class=MRSpectroscopyStorage), name="x.dcm")
     with pytest.raises(ImageError, match="bytes short"):
         read_volumes(whole[:pixels + 100], name="x.dcm")
 
@@ -144,11 +147,11 @@ def test_a_compressed_dicom_file_cut_short_in_its_pixel_data_is_told_so(gray):
 
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the malformed UIDs are the point
 def test_precise_errors_for_unusable_dicom(gray):
-    from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless
+    from pydicom.uid import ComprehensiveSRStorage, HTJ2KLossless, MRSpectroscopyStorage
 
     whole = make_dicom(gray)
     cases = {
-        "no pixel data (MR Image Storage)": make_dicom(None),
+        "no pixel data (MR Spectroscopy Storage)": make_dicom(None, sop_class=MRSpectroscopyStorage),
         "no pixel data (unregistered SOP class)": make_dicom(None, sop_class="DOE^JANE"),  # never echoed
         "DICOM file is an object of an unregistered SOP class, not an image": make_dicom(
             None, sop_class="1.2.840.10008.5.1.4.1.1.88.99DOE^JANE"),  # a report's prefix, then text: not echoed

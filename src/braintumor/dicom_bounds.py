@@ -8,9 +8,11 @@ from __future__ import annotations
 import io
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID_dictionary
 
+from .dicom_checks import NON_IMAGE_SOP_PREFIXES
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
-from .dicom_frames import sop_class
+from .dicom_frames import element_name, sop_class
 from .dicom_sniff import _LONG_VRS, is_raw_dataset
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
@@ -104,7 +106,8 @@ _MR_SPECTROSCOPY = "1.2.840.10008.5.1.4.1.1.4.2"
 def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
     """Why a Part 10 file (marked 'DICM'), or a raw dataset that names its SOP class or image size, ends inside its
     file meta, its header or its encapsulated pixel data, between elements before the pixel data its header
-    describes, or right after its 'DICM' marker or file meta, or None. ``dataset``: what pydicom read of it (None:
+    describes (or, of an image's SOP class, before its Rows and Columns), or right after its 'DICM' marker or file
+    meta, or None. ``dataset``: what pydicom read of it (None:
     its parse failed). pydicom stops without a word where the bytes run out (in the file meta, in an element's value or
     in the next one's tag), and an undefined-length value cut short (compressed pixel data) lost the whole dataset: a
     copy or download cut short was refused as 'DICOM file's dataset is empty' or 'has no pixel data (MR Image
@@ -131,6 +134,10 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
             return _without_pixels(data)
+        if where == "" and dataset is not None and not any(k in dataset for k in _IMAGE_DESCRIBED) \
+                and _image_class(dataset):  # cut between elements before them: it was 'has no pixel data'
+            return _truncated(data, f"after its {_last_element(dataset)}, before the Rows, Columns and pixel data of "
+                                    "its image")
         if not where:
             return None
         else:
@@ -145,6 +152,21 @@ def _without_pixels(data: bytes) -> str:
     to resend what no copy mends."""
     return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
             "or a download (send the whole file), or saved without its pixel data (export the image with it)")
+
+
+def _image_class(dataset: Dataset) -> bool:
+    """Whether the dataset's SOP class is an image's (a registered '... Image Storage' class, not one refused as no
+    image): its objects hold Rows, Columns and pixel data, and one ending whole before them was cut short."""
+    sop = sop_class(dataset).strip()
+    return "Image Storage" in UID_dictionary.get(sop, ("",))[0] and not sop.startswith(NON_IMAGE_SOP_PREFIXES)
+
+
+def _last_element(dataset: Dataset) -> str:
+    """The last whole element a dataset read, by its dictionary name and number ("Instance Number element
+    (0020,0013)"), a private one by its number: never its value."""
+    tag = max(dataset.keys())
+    number, name = f"({tag.group:04X},{tag.element:04X})", element_name(tag)
+    return f"element {number}" if name == number else f"{name} element {number}"
 
 
 def _before_any_element(dataset: Dataset) -> str:
