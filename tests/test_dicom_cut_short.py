@@ -143,6 +143,19 @@ def test_a_raw_dataset_cut_short_is_truncated(gray):
     assert len(read_volumes(whole, name="IM00001")[0].slices) == 1
 
 
+@pytest.mark.parametrize("little", [True, False])
+def test_a_raw_dataset_whose_parse_fails_where_it_was_cut_is_truncated(gray, little):
+    """A raw dataset in explicit VR cut inside Pixel Data's 4-byte length (OB) fails to parse: it was 'DICOM data is
+    corrupt or truncated: it could not be parsed', where a Part 10 file cut there is told where it ends."""
+    from test_dicom_without_ending import _raw
+
+    whole = _raw(gray, implicit=False, little=little)
+    pixels = whole.rindex(b"\xe0\x7f\x10\x00" if little else b"\x7f\xe0\x00\x10")
+    for cut in (pixels + 8, pixels + 11):
+        with pytest.raises(ImageError, match=_truncated(cut, "inside an element's tag and length")):
+            read_volumes(whole[:cut], name="IM00001")
+
+
 def test_a_file_cut_in_its_preamble_or_marker_is_truncated(gray):
     """A Part 10 file cut in its 128-byte preamble (zeros) or its 'DICM' marker was 'not a DICOM file: no 'DICM'
     marker and no DICOM image attributes'; text of that length named .dcm still is not DICOM."""

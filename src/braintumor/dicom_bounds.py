@@ -13,7 +13,7 @@ from pydicom.uid import UID_dictionary
 from .dicom_checks import NON_IMAGE_SOP_PREFIXES
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
 from .dicom_frames import element_name, sop_class
-from .dicom_sniff import _LONG_VRS, is_raw_dataset
+from .dicom_sniff import _LONG_VRS, is_raw_dataset, raw_encoding
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
@@ -117,6 +117,8 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         return _truncated(data, "inside its 'DICM' marker" if len(data) > 128 else "inside its 128-byte preamble")
     if data[128:132] == b"DICM":
         start, encoding = 132, meta_encoding(data) or (False, True)  # a VR's letters, or not: element by element
+    elif dataset is None and (sniffed := raw_encoding(data)):  # a raw dataset whose parse failed where it was cut
+        start, encoding = 0, sniffed  # (in a long element's length): it was 'could not be parsed'
     elif dataset is not None and is_raw_dataset(data) and None not in dataset.original_encoding \
             and any(k in dataset for k in ("SOPClassUID", *_IMAGE_DESCRIBED)):  # a raw dataset (no preamble), as
         start, encoding = 0, dataset.original_encoding  # some PACS export it: every cut was 'has no pixel data'

@@ -42,12 +42,20 @@ def is_raw_dataset(head: bytes) -> bool:
     Conservative: its first element is of group 0002 or 0008 and the next one follows it in tag order, both
     well-formed (a known VR in explicit VR, little or big endian; an even length; the pair within ``head``). A text,
     zeros or an image format never is; pydicom then checks the rest (:func:`braintumor.dicom_io.read_dataset`)."""
+    return raw_encoding(head) is not None
+
+
+def raw_encoding(head: bytes) -> tuple[bool, bool] | None:
+    """(implicit VR, little endian) of the raw dataset ``head`` opens (:func:`is_raw_dataset`), or None: how to walk
+    one whose parse failed where it was cut short."""
     head = head[:SNIFF_BYTES]
     if len(head) < 16:
-        return False
+        return None
     explicit = head[4:6] in _VRS
-    orders = ("<", ">") if explicit else ("<",)  # implicit VR is little endian only
-    return any(_two_elements(head, order, explicit) for order in orders)
+    for order in ("<", ">") if explicit else ("<",):  # implicit VR is little endian only
+        if _two_elements(head, order, explicit):
+            return not explicit, order == "<"
+    return None
 
 
 def _two_elements(head: bytes, order: str, explicit: bool) -> bool:
