@@ -156,6 +156,21 @@ def test_a_raw_dataset_whose_parse_fails_where_it_was_cut_is_truncated(gray, lit
             read_volumes(whole[:cut], name="IM00001")
 
 
+def test_a_raw_dataset_that_opens_with_its_file_meta_cut_short_says_where_it_ends(gray):
+    """A raw dataset written with its file meta group first (no preamble, no 'DICM') cut in that meta was 'not a DICOM
+    file: no 'DICM' marker and no DICOM image attributes'; cut in its first 132 bytes after it, 'inside its file meta'
+    (its end was counted from byte 144, as if a preamble and 'DICM' came first)."""
+    from test_dicom_without_ending import _raw
+
+    whole = _raw(gray, implicit=False, meta=True)
+    meta_end = 12 + int.from_bytes(whole[8:12], "little")
+    for cut, where in ((100, "inside its file meta"), (meta_end, "right after its file meta, before any data element"),
+                       (meta_end + 20, "inside a header value")):
+        with pytest.raises(ImageError, match=_truncated(cut, where)):
+            read_volumes(whole[:cut], name="IM00001")
+    assert len(read_volumes(whole, name="IM00001")[0].slices) == 1
+
+
 def test_a_file_cut_in_its_preamble_or_marker_is_truncated(gray):
     """A Part 10 file cut in its 128-byte preamble (zeros) or its 'DICM' marker was 'not a DICOM file: no 'DICM'
     marker and no DICOM image attributes'; text of that length named .dcm still is not DICOM."""

@@ -13,7 +13,7 @@ from pydicom.uid import UID_dictionary
 from .dicom_checks import NON_IMAGE_SOP_PREFIXES
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
 from .dicom_frames import element_name, sop_class
-from .dicom_sniff import _LONG_VRS, is_raw_dataset, raw_encoding
+from .dicom_sniff import _LONG_VRS, raw_encoding
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
@@ -117,21 +117,18 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         return _truncated(data, "inside its 'DICM' marker" if len(data) > 128 else "inside its 128-byte preamble")
     if data[128:132] == b"DICM":
         start, encoding = 132, meta_encoding(data) or (False, True)  # a VR's letters, or not: element by element
-    elif dataset is None and (sniffed := raw_encoding(data)):  # a raw dataset whose parse failed where it was cut
-        start, encoding = 0, sniffed  # (in a long element's length): it was 'could not be parsed'
-    elif dataset is not None and is_raw_dataset(data) and None not in dataset.original_encoding \
-            and any(k in dataset for k in ("SOPClassUID", *_IMAGE_DESCRIBED)):  # a raw dataset (no preamble), as
-        start, encoding = 0, dataset.original_encoding  # some PACS export it: every cut was 'has no pixel data'
+    elif raw := _raw_encoding(data, dataset):  # a raw dataset (no preamble), as some PACS export it: every cut was
+        start, encoding = 0, raw  # 'has no pixel data', or 'not a DICOM file' in its file meta
     else:  # bytes without the marker, read by force, may be any file: text parsed as elements whose 'lengths' run past
         return None  # its end
     meta_length = dataset.file_meta.get("FileMetaInformationGroupLength") if dataset is not None else None
-    if isinstance(meta_length, int) and 144 + meta_length > len(data):
+    if isinstance(meta_length, int) and start + 12 + meta_length > len(data):  # past its group length's element
         where = "inside its file meta"
     elif dataset is not None and any(t in dataset for t in PIXEL_TAG_NUMBERS):
         return None
     else:
         where = ending(data, start, *encoding)
-        if where == "" and dataset is not None and not len(dataset) and start:  # cut right after 'DICM' or the meta
+        if where == "" and dataset is not None and not len(dataset):  # cut right after 'DICM' or the file meta
             return _truncated(data, _before_any_element(dataset))
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
@@ -154,6 +151,22 @@ def _without_pixels(data: bytes) -> str:
     to resend what no copy mends."""
     return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
             "or a download (send the whole file), or saved without its pixel data (export the image with it)")
+
+
+def _raw_encoding(data: bytes, dataset: Dataset | None) -> tuple[bool, bool] | None:
+    """(implicit VR, little endian) of a raw dataset (:func:`braintumor.dicom_sniff.is_raw_dataset`) that opens with
+    its file meta group, or names its SOP class or image size, or whose parse failed where it was cut (in a long
+    element's length): by its file meta's transfer syntax, else as pydicom read it, else by its first elements; None
+    for bytes that are none of these."""
+    sniffed = raw_encoding(data)
+    if sniffed is None:
+        return None
+    meta = getattr(dataset, "file_meta", None)
+    if dataset is not None and not meta and (None in dataset.original_encoding
+                                             or not any(k in dataset for k in ("SOPClassUID", *_IMAGE_DESCRIBED))):
+        return None
+    read = dataset.original_encoding if dataset is not None and None not in dataset.original_encoding else None
+    return (meta_encoding(data, 0) if data[:2] == b"\x02\x00" else None) or read or sniffed
 
 
 def _image_class(dataset: Dataset) -> bool:

@@ -21,9 +21,10 @@ _IMPLICIT_LITTLE = b"1.2.840.10008.1.2"
 _EXPLICIT_BIG = b"1.2.840.10008.1.2.2"
 
 
-def meta_transfer_syntax(data: bytes) -> bytes | None:
-    """The Transfer Syntax UID (0002,0010) a Part 10 file's meta names (explicit VR, just after 'DICM'), or None."""
-    meta = data[132:132 + 8192]
+def meta_transfer_syntax(data: bytes, start: int = 132) -> bytes | None:
+    """The Transfer Syntax UID (0002,0010) a Part 10 file's meta names (explicit VR, just after 'DICM'; a raw
+    dataset's, at ``start`` 0), or None."""
+    meta = data[start:start + 8192]
     at = meta.find(b"\x02\x00\x10\x00UI")
     if at < 0:
         return None
@@ -31,9 +32,10 @@ def meta_transfer_syntax(data: bytes) -> bytes | None:
     return meta[at + 8:at + 8 + size].rstrip(b"\x00 ")
 
 
-def meta_encoding(data: bytes) -> tuple[bool, bool] | None:
-    """(implicit VR, little endian) of a Part 10 file's dataset, by its meta's transfer syntax; None without one."""
-    uid = meta_transfer_syntax(data)
+def meta_encoding(data: bytes, start: int = 132) -> tuple[bool, bool] | None:
+    """(implicit VR, little endian) of a Part 10 file's dataset (a raw one's, at ``start`` 0), by its meta's transfer
+    syntax; None without one."""
+    uid = meta_transfer_syntax(data, start)
     return None if uid is None else (uid == _IMPLICIT_LITTLE, uid != _EXPLICIT_BIG)
 
 
