@@ -23,6 +23,12 @@ def _without_pixels(cut: int) -> str:
             r"download \(send the whole file\), or saved without its pixel data \(export the image with it\)$")
 
 
+def _without_image(cut: int, after: str) -> str:
+    return (rf"^DICOM file ends at byte {cut:,}, after its {re.escape(after)}, before the Rows, Columns and pixel data "
+            r"of its image: cut short in a copy or a download \(send the whole file\), or saved without its image "
+            r"\(export the image with it\)$")
+
+
 def _encoded(gray: np.ndarray, syntax: str) -> bytes:
     from pydicom import uid
 
@@ -99,14 +105,12 @@ def test_a_file_cut_between_elements_before_its_rows_and_columns_says_after_whic
                           (tag("0020", "000d"), "Patient's Birth Date element (0010,0030)"),
                           (tag("0028", "0010"), "Photometric Interpretation element (0028,0004)")):
         cut = whole.index(before, 132)
-        where = f"after its {after}, before the Rows, Columns and pixel data of its image"
-        with pytest.raises(ImageError, match=_truncated(cut, where)) as caught:
+        with pytest.raises(ImageError, match=_without_image(cut, after)) as caught:
             read_volumes(whole[:cut], name="x.dcm")
         assert not any(secret in str(caught.value) for secret in SECRETS)
     raw = _raw(gray)
     cut = raw.index(b"\x28\x00\x02\x00")  # (0028,0002) Samples per Pixel
-    with pytest.raises(ImageError, match=_truncated(cut, "after its Instance Number element (0020,0013), before the "
-                                                         "Rows, Columns and pixel data of its image")):
+    with pytest.raises(ImageError, match=_without_image(cut, "Instance Number element (0020,0013)")):
         read_volumes(raw[:cut], name="IM00001")
 
 

@@ -20,14 +20,15 @@ _WHERE = "|".join((
     r"inside (its 128-byte preamble|its 'DICM' marker|its file meta|an element's tag and length|a header value|its "
     r"pixel data)",
     r"right after its ('DICM' marker, before any file meta or data element|file meta, before any data element)",
-    r"after its ([A-Z][\w' ]+ )?element \([0-9A-F]{4},[0-9A-F]{4}\), before the Rows, Columns and pixel data of its "
-    r"image",
 ))
 _SAID = "|".join((
     rf"DICOM file is truncated: it ends at byte {{cut}}, ({_WHERE}) \(cut short in a copy or a download\?\): send the "
     r"whole file",
     r"DICOM file ends at byte {cut}, before the pixel data its header describes: cut short in a copy or a download "
     r"\(send the whole file\), or saved without its pixel data \(export the image with it\)",
+    r"DICOM file ends at byte {cut}, after its ([A-Z][\w' ]+ )?element \([0-9A-F]{4},[0-9A-F]{4}\), before the Rows, "
+    r"Columns and pixel data of its image: cut short in a copy or a download \(send the whole file\), or saved "
+    r"without its image \(export the image with it\)",
     r"DICOM pixel data holds [\d,]+ bytes but Rows \d+ x Columns \d+ x 1 frame at \d+ bits need [\d,]+: [\d,]+ bytes "
     r"short \(truncated, or the header's image size is wrong\)",
 ))

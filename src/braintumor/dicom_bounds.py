@@ -135,8 +135,7 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
             return _without_pixels(data)
         if where == "" and dataset is not None and not any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and _image_class(dataset):  # cut between elements before them: it was 'has no pixel data'
-            return _truncated(data, f"after its {_last_element(dataset)}, before the Rows, Columns and pixel data of "
-                                    "its image")
+            return _without_image(data, _last_element(dataset))
         if not where:
             return None
         else:
@@ -151,6 +150,14 @@ def _without_pixels(data: bytes) -> str:
     to resend what no copy mends."""
     return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
             "or a download (send the whole file), or saved without its pixel data (export the image with it)")
+
+
+def _without_image(data: bytes, last: str) -> str:
+    """An image object whose bytes end whole, between elements before its Rows and Columns: cut short there, or a
+    header saved without its image; as for :func:`_without_pixels`, its bytes cannot tell the two apart."""
+    return (f"DICOM file ends at byte {len(data):,}, after its {last}, before the Rows, Columns and pixel data of its "
+            "image: cut short in a copy or a download (send the whole file), or saved without its image (export the "
+            "image with it)")
 
 
 def _raw_encoding(data: bytes, dataset: Dataset | None) -> tuple[bool, bool] | None:
