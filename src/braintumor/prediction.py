@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .prediction_fields import agreed_review, class_name, flag, number, shown
+from .prediction_fields import agreed_review, class_name, flag, number, refusal_text, shown
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -30,6 +30,7 @@ def refusal_reason(why: str) -> str:
     slices the model was trained on: it looks turned"."""
     if not isinstance(why, str):  # "'int' object has no attribute 'endswith'"
         raise TypeError(f"a Prediction's reason is a str or None, not {shown(why)}")
+    why = refusal_text(why, OOD_MESSAGE)  # "" was made "unlike the brain MRI slices the model was trained on: "
     return why if why.endswith(TURN_ADVICE) else f"{OOD_MESSAGE}: {why}"
 
 
@@ -107,17 +108,18 @@ class Probabilities(dict):
 class Prediction:
     """One image's answer. ``probabilities`` follows the model's class order.
 
-    When ``ood`` is true the input was refused: ``label`` and ``confidence`` are withheld (None) and ``reason``
-    says why; the raw probabilities stay available for research but must not be read as a diagnosis. Most refusals
-    do not look like the brain MRI slices of training; a slice that looks turned (a quarter, or upside down) is a
-    brain MRI to rotate upright and send again: its ``reason`` ends with ``braintumor.orientation.TURN_ADVICE``
-    ("rotate it upright and send it again"), and ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is
-    true for an accepted answer whose confidence is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors
-    are there (left out, it is derived so). ``note``: a caution shown with an accepted answer, or None; for now only
+    When ``ood`` is true the input was refused: ``label`` and ``confidence`` are withheld (None) and ``reason`` says
+    why (left out, :data:`OOD_MESSAGE`; a blank one is refused); the raw probabilities stay available for research
+    but must not be read as a diagnosis. Most refusals do not look like the brain MRI slices of training; a slice
+    that looks turned (a quarter, or upside down) is a brain MRI to rotate upright and send again: its ``reason``
+    ends with ``braintumor.orientation.TURN_ADVICE`` ("rotate it upright and send it again"), and
+    ``braintumor.series.turned(p.to_dict())`` tells it. ``review`` is true for an accepted answer whose confidence
+    is below :data:`REVIEW_BELOW`: on scans from elsewhere, most errors are there (left out, it is derived so).
+    ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
     confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
-    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``) raises TypeError
-    or ValueError, and so do fields that disagree: ``label`` not the most probable class (ties allowed),
+    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``) raises
+    TypeError or ValueError, and so do fields that disagree: ``label`` not the most probable class (ties allowed),
     ``confidence`` not its probability (to 6 decimals, as records write them), ``review`` not the rule above, a
     refusal flagged or noted.
 
@@ -156,6 +158,8 @@ class Prediction:
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise TypeError(f"a Prediction's {name} is a str or None, not {shown(getattr(self, name))}")
+        if self.ood and self.reason != (why := refusal_text(self.reason, OOD_MESSAGE)):  # (None: derived)
+            object.__setattr__(self, "reason", why)
         c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back
         if c is not None and not (type(c) is float and 0.0 <= c <= 1.0):
             object.__setattr__(self, "confidence", number("confidence", c, unit=True))

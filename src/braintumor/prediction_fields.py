@@ -27,6 +27,17 @@ def flag(name: str, value: object) -> bool:
     raise TypeError(f"a Prediction's {name} is true or false (a bool), not {shown(value)}")
 
 
+def refusal_text(reason: str | None, generic: str) -> str:
+    """A refusal's ``reason`` (a str or None, checked): ``generic`` where none is given (a refusal made by hand, or
+    from a record with no reason, as a csv row has none), as ``review`` is derived; a blank one says nothing, and
+    ``reason=None`` had ``to_dict()`` give a refusal no why (``"reason": null``), "" one of "...trained on: "."""
+    if reason is None:
+        return generic
+    if not reason.strip():
+        raise ValueError(f"a refused Prediction's reason says why it was refused, not {shown(reason)}")
+    return reason
+
+
 def class_name(key: object) -> str:
     """A probabilities key, checked to be a class name (a str)."""
     if not isinstance(key, str):

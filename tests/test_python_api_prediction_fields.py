@@ -1,0 +1,36 @@
+"""A Prediction made by hand or from a record keeps the promises of the ones the model makes (README, Python API):
+a refusal says why, an accepted answer's distance is within the threshold, its texts are plain str."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from braintumor import Prediction
+from braintumor.prediction import OOD_MESSAGE, prediction_from_probs
+
+CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
+PROBS = {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}
+
+
+@pytest.mark.parametrize("make", [lambda: Prediction(None, None, PROBS, ood=True),
+                                  lambda: Prediction.from_dict({"label": None, "confidence": None, "ood": True,
+                                                                "probabilities": PROBS, "reason": None})])
+def test_a_refusal_made_without_a_reason_gets_the_generic_one(make):
+    """``Prediction(None, None, probs, ood=True)`` kept ``reason=None``: its to_dict() gave a refusal no why
+    ("reason": null), which every record of the model's carries and the CLI's row and the web's card show."""
+    p = make()
+    assert p.reason == OOD_MESSAGE
+    assert p.to_dict()["reason"] == OOD_MESSAGE
+    assert Prediction.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_blank_reason_is_refused(reason):
+    """"" was kept (a refusal's why shown as nothing), and ``prediction_from_probs(..., reason="")`` made it
+    "unlike the brain MRI slices the model was trained on: " with nothing after it."""
+    with pytest.raises(ValueError, match=r"^a refused Prediction's reason says why it was refused, not str"):
+        Prediction(None, None, PROBS, ood=True, reason=reason)
+    with pytest.raises(ValueError, match=r"^a refused Prediction's reason says why it was refused, not str"):
+        prediction_from_probs(CLASSES, [0.7, 0.1, 0.1, 0.1], ood_score=2.0, reason=reason)
