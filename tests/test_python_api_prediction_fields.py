@@ -34,3 +34,21 @@ def test_a_blank_reason_is_refused(reason):
         Prediction(None, None, PROBS, ood=True, reason=reason)
     with pytest.raises(ValueError, match=r"^a refused Prediction's reason says why it was refused, not str"):
         prediction_from_probs(CLASSES, [0.7, 0.1, 0.1, 0.1], ood_score=2.0, reason=reason)
+
+
+@pytest.mark.parametrize("make", [lambda: Prediction("glioma", 0.97, PROBS, ood_score=1.5),
+                                  lambda: Prediction.from_dict({"label": "glioma", "confidence": 0.97, "ood": False,
+                                                                "probabilities": PROBS, "ood_score": 7}),
+                                  lambda: prediction_from_probs(CLASSES, [0.7, 0.1, 0.1, 0.1], ood_score=2.0)])
+def test_an_accepted_answer_beyond_the_threshold_is_refused(make):
+    """ood_score is the distance scaled so that 1 is the refusal threshold (README, docs/CLI.md, the model card's
+    refused_above_ood_score): an accepted answer at 1.5 was kept, one the model never gives."""
+    with pytest.raises(ValueError, match=r"^a Prediction's ood_score is at most 1 \(the threshold\) on an accepted"):
+        make()
+
+
+def test_the_threshold_itself_and_refusals_beyond_it_stay():
+    """At 1 the model still accepts (it refuses above); a refusal has any distance, another reason below 1."""
+    assert Prediction("glioma", 0.97, PROBS, ood_score=1).ood_score == 1.0
+    assert Prediction(None, None, PROBS, ood=True, ood_score=0.4, reason="colour image").ood_score == 0.4
+    assert prediction_from_probs(CLASSES, [0.7, 0.1, 0.1, 0.1], ood_score=2.0, reason="far").ood_score == 2.0

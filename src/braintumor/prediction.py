@@ -118,10 +118,10 @@ class Prediction:
     ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
     confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
-    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``) raises
-    TypeError or ValueError, and so do fields that disagree: ``label`` not the most probable class (ties allowed),
-    ``confidence`` not its probability (to 6 decimals, as records write them), ``review`` not the rule above, a
-    refusal flagged or noted.
+    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``, or one above 1
+    on an accepted answer) raises TypeError or ValueError, and so do fields that disagree: ``label`` not the most
+    probable class (ties allowed), ``confidence`` not its probability (to 6 decimals, as records write them),
+    ``review`` not the rule above, a refusal flagged or noted.
 
     Frozen and compared by value, but not hashable: ``probabilities`` is a dict (JSON-ready, and the type users
     index), read-only (:class:`Probabilities`, a copy of the mapping given), which no hash rests on; to key a set or
@@ -155,6 +155,9 @@ class Prediction:
             if not 0.0 <= (s := number("ood_score", s)) < math.inf:  # (NaN: neither)
                 raise ValueError(f"a Prediction's ood_score is a finite distance >= 0 (1 = the threshold), not {s}")
             object.__setattr__(self, "ood_score", s)
+        if not self.ood and self.ood_score is not None and self.ood_score > 1.0:  # the model refuses above 1
+            raise ValueError(f"a Prediction's ood_score is at most 1 (the threshold) on an accepted answer: above it "
+                             f"the input is refused (ood true), not accepted with {self.ood_score}")
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise TypeError(f"a Prediction's {name} is a str or None, not {shown(getattr(self, name))}")
