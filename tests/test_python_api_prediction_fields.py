@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from braintumor import Prediction
@@ -52,3 +53,26 @@ def test_the_threshold_itself_and_refusals_beyond_it_stay():
     assert Prediction("glioma", 0.97, PROBS, ood_score=1).ood_score == 1.0
     assert Prediction(None, None, PROBS, ood=True, ood_score=0.4, reason="colour image").ood_score == 0.4
     assert prediction_from_probs(CLASSES, [0.7, 0.1, 0.1, 0.1], ood_score=2.0, reason="far").ood_score == 2.0
+
+
+def test_numpy_and_enum_strings_become_plain_str():
+    """A label, class names, reason or note of ``np.str_`` (``clf.classes`` read into an array, ``names[k]``) were
+    kept: the repr read ``label=np.str_('glioma')`` and pickling needed numpy; a str Enum's member showed its name."""
+    import enum
+    import pickle
+
+    class Kind(str, enum.Enum):
+        GLIOMA = "glioma"
+
+    names = np.array(CLASSES)
+    probs = {k: v for k, v in zip(names, PROBS.values(), strict=True)}
+    ps = [Prediction(names[0], np.float64(0.97), probs, note=np.str_("a note")),
+          Prediction(Kind.GLIOMA, 0.97, PROBS),
+          Prediction(None, None, probs, ood=True, reason=np.str_("far")),
+          prediction_from_probs(tuple(names), [0.7, 0.1, 0.1, 0.1], reason=np.str_("far"))]
+    for p in ps:
+        for text in (p.label, p.reason, p.note, *p.probabilities):
+            assert text is None or type(text) is str
+        assert "np.str_" not in repr(p) and "Kind" not in repr(p)
+        assert pickle.loads(pickle.dumps(p)) == p
+    assert repr(ps[0]).startswith("Prediction(label='glioma', confidence=0.97, probabilities={'glioma': 0.97")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .prediction_fields import agreed_review, class_name, flag, number, refusal_text, shown
+from .prediction_fields import agreed_review, class_name, flag, number, plain_text, refusal_text, shown
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -161,6 +161,9 @@ class Prediction:
         for name in ("reason", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise TypeError(f"a Prediction's {name} is a str or None, not {shown(getattr(self, name))}")
+        for name in ("label", "reason", "note"):  # np.str_ (an array of class names gives them) was kept as it was
+            if isinstance(getattr(self, name), str) and type(getattr(self, name)) is not str:
+                object.__setattr__(self, name, plain_text(getattr(self, name)))
         if self.ood and self.reason != (why := refusal_text(self.reason, OOD_MESSAGE)):  # (None: derived)
             object.__setattr__(self, "reason", why)
         c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back

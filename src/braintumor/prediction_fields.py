@@ -42,7 +42,13 @@ def class_name(key: object) -> str:
     """A probabilities key, checked to be a class name (a str)."""
     if not isinstance(key, str):
         raise TypeError(f"a Prediction's probabilities are keyed by class name (a str), not {shown(key)}")
-    return key
+    return plain_text(key)
+
+
+def plain_text(text: str) -> str:
+    """A str of a subclass (numpy's ``np.str_``, what an array of class names gives; a str Enum's member) as a plain
+    str: kept, its repr was ``np.str_('glioma')`` and pickling it needed numpy."""
+    return text if type(text) is str else str.__str__(text)
 
 
 def number(name: str, value: object, unit: bool = False) -> float:
