@@ -11,6 +11,7 @@ What ``predict`` and ``predict_many`` take is checked here too (:func:`check_one
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import threading
@@ -98,6 +99,10 @@ def check_one(source: object) -> None:
                                      "x.detach().cpu().numpy())" if hasattr(source, "__array__") else ""))
     if isinstance(source, np.lib.npyio.NpzFile):  # np.load of an .npz: named arrays, not one
         hint = f": an .npz archive of arrays ({', '.join(source.files)}): pass one, archive[key]"
+    if isinstance(source, array.array):  # a file read into array("B") (or pixels into one) said only "not array"
+        hint = _file_bytes_hint(source) or (f": an array.array of {len(source)} values; pass an image file's bytes "
+                                            "as bytes, arr.tobytes(), pixels as a numpy array of the image's shape, "
+                                            "np.array(arr).reshape(height, width)")
     raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
                     f"not {type(source).__name__}{hint}")
 
@@ -173,10 +178,11 @@ def _colour_type_hint(arr: np.ndarray) -> str:
     return f" ({unit}{arr.shape[-1]} slices of a volume, as nibabel gives one? {_READ_VOLUME})"
 
 
-def _file_bytes_hint(arr: np.ndarray) -> str:
+def _file_bytes_hint(arr: np.ndarray | array.array) -> str:
     """What to pass for an image file's bytes held as a 1-D array (``np.frombuffer(data, np.uint8)``, what
-    ``cv2.imdecode`` takes): told only that its shape was no image's. "" for any other array."""
-    if arr.ndim == 1 and arr.dtype.itemsize == 1 and (kind := image_kind(arr[:12].tobytes())):
+    ``cv2.imdecode`` takes, or the standard library's ``array("B", data)``): told only that its shape was no image's,
+    or that an array.array was no image. "" for any other array."""
+    if getattr(arr, "ndim", 1) == 1 and arr.itemsize == 1 and (kind := image_kind(arr[:12].tobytes())):
         return f": it holds a {kind} file's bytes, which predict takes as bytes, arr.tobytes()"
     return ""
 

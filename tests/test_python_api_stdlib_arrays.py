@@ -1,0 +1,39 @@
+"""The standard library's ``array.array`` handed to the Python API (README, Python API): a file read into
+``array("B", data)`` or pixels kept in one were told only "not array", where a numpy array of a file's bytes is told
+to pass ``arr.tobytes()``."""
+
+from __future__ import annotations
+
+import array
+
+import numpy as np
+import pytest
+from conftest import encode, synthetic_head
+
+from braintumor.heatmap import explain
+
+EXPECTED = r"^expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, not array"
+
+
+def test_an_image_files_bytes_in_an_array_are_told_to_be_passed_as_bytes(clf):
+    """As ``np.frombuffer(data, np.uint8)`` is told: ``arr.tobytes()`` is then the answer the file gets."""
+    data = encode(synthetic_head())
+    held = array.array("B", data)
+    said = EXPECTED + r": it holds a PNG file's bytes, which predict takes as bytes, arr\.tobytes\(\)$"
+    for call in (clf.predict, lambda source: explain(clf, source)):
+        with pytest.raises(TypeError, match=said):
+            call(held)
+    with pytest.raises(TypeError, match=r"^item 0 of the images: .*not array: it holds a PNG file's bytes"):
+        list(clf.predict_many([held]))
+    assert clf.predict(held.tobytes()) == clf.predict(data)
+
+
+@pytest.mark.parametrize("held", [array.array("f", [0.5] * 64 * 64), array.array("B", b"no image" * 600)])
+def test_pixels_or_other_values_in_an_array_are_told_both_ways_to_pass_them(clf, held):
+    """Pixels (or bytes of no image) in an array.array: what to pass for either a file's bytes or an image's pixels."""
+    with pytest.raises(TypeError, match=EXPECTED + rf": an array\.array of {len(held)} values; pass an image file's "
+                       r"bytes as bytes, arr\.tobytes\(\), pixels as a numpy array of the image's shape, "
+                       r"np\.array\(arr\)\.reshape\(height, width\)$"):
+        clf.predict(held)
+    head = synthetic_head()
+    assert clf.predict(np.array(array.array("B", head.tobytes()), np.uint8).reshape(head.shape)) == clf.predict(head)
