@@ -76,3 +76,12 @@ def test_numpy_and_enum_strings_become_plain_str():
         assert "np.str_" not in repr(p) and "Kind" not in repr(p)
         assert pickle.loads(pickle.dumps(p)) == p
     assert repr(ps[0]).startswith("Prediction(label='glioma', confidence=0.97, probabilities={'glioma': 0.97")
+
+
+@pytest.mark.parametrize("make", [lambda: Prediction(None, None, {}, ood=True, reason="far"),
+                                  lambda: Prediction.from_dict({"label": None, "confidence": None, "ood": True,
+                                                                "probabilities": {}, "reason": "far"})])
+def test_a_prediction_of_no_class_is_refused(make):
+    """A refusal with probabilities {} was kept (an accepted one failed on its label): no model answers so."""
+    with pytest.raises(ValueError, match=r"^a Prediction's probabilities hold one per class of its model, not none"):
+        make()

@@ -143,6 +143,8 @@ class Prediction:
         if type(probs) is not Probabilities and not isinstance(probs, Mapping):  # a list: "cannot convert dict..."
             raise TypeError("a Prediction's probabilities are a mapping of class name to probability (a dict), "
                             f"not {type(probs).__name__}")
+        if not probs:  # a refusal of {} was kept: an answer of no class at all, which no model gives
+            raise ValueError("a Prediction's probabilities hold one per class of its model, not none ({})")
         if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
             probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
         if type(probs) is not Probabilities:  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
