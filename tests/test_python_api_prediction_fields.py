@@ -85,3 +85,12 @@ def test_a_prediction_of_no_class_is_refused(make):
     """A refusal with probabilities {} was kept (an accepted one failed on its label): no model answers so."""
     with pytest.raises(ValueError, match=r"^a Prediction's probabilities hold one per class of its model, not none"):
         make()
+
+
+@pytest.mark.parametrize("note", ["", "  "])
+def test_a_blank_note_is_no_note(note):
+    """A blank note (a csv row's empty note cell, read back) was kept: to_dict() gave ``"note": ""``, a caution of
+    nothing where the API's records carry a note only with a caution; a refusal with one was refused as noted."""
+    p = Prediction("glioma", 0.97, PROBS, note=note)
+    assert p.note is None and "note" not in p.to_dict() and p == Prediction("glioma", 0.97, PROBS)
+    assert Prediction(None, None, PROBS, ood=True, reason="far", note=note).note is None

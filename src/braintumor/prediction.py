@@ -166,6 +166,8 @@ class Prediction:
         for name in ("label", "reason", "note"):  # np.str_ (an array of class names gives them) was kept as it was
             if isinstance(getattr(self, name), str) and type(getattr(self, name)) is not str:
                 object.__setattr__(self, name, plain_text(getattr(self, name)))
+        if self.note is not None and not self.note.strip():  # a csv row's empty cell: to_dict() gave "note": ""
+            object.__setattr__(self, "note", None)  # no caution, which to_dict() leaves out
         if self.ood and self.reason != (why := refusal_text(self.reason, OOD_MESSAGE)):  # (None: derived)
             object.__setattr__(self, "reason", why)
         c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back
