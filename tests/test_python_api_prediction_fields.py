@@ -94,3 +94,11 @@ def test_a_blank_note_is_no_note(note):
     p = Prediction("glioma", 0.97, PROBS, note=note)
     assert p.note is None and "note" not in p.to_dict() and p == Prediction("glioma", 0.97, PROBS)
     assert Prediction(None, None, PROBS, ood=True, reason="far", note=note).note is None
+
+
+def test_classes_named_twice_are_refused():
+    """``prediction_from_probs(("a", "a", "b", "c"), row)`` kept one "a" (its second probability) and answered, a
+    distribution of three classes from a row of four."""
+    with pytest.raises(ValueError, match=r"^prediction_from_probs takes one name per class, not tuple \('glioma', "
+                       r"'glioma', .*\), which repeats one$"):
+        prediction_from_probs(("glioma", "glioma", "notumor", "pituitary"), [0.1, 0.2, 0.3, 0.4])

@@ -246,6 +246,8 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
         raise ValueError(_probabilities_error(classes, probs))
     k = int(np.argmax(probs))
     rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
+    if len(rounded) != len(classes):  # one named twice: its first probability was dropped, the answer kept
+        raise ValueError(f"prediction_from_probs takes one name per class, not {shown(classes)}, which repeats one")
     score = None if ood_score is None else round(number("ood_score", ood_score), 4)  # float() took a str
     if reason is not None:
         if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
