@@ -102,7 +102,8 @@ def test_predict_many_answers_the_images_before_a_wrong_kind_of_item_and_names_i
     of the batch before it went unanswered, and nothing said which item it was."""
     gray = _gray()
     got = []
-    with pytest.raises(TypeError, match=r"^item 2 of the images: expected a path, .* not float$"):
+    with pytest.raises(TypeError, match=r"^item 2 of the images: expected a path, .* not float: a number is no image \("
+                       r"an empty cell of a column of names"):
         for _, outcome in clf.predict_many([gray, gray, float("nan"), gray]):
             got.append(outcome)
     assert got == [clf.predict(gray)] * 2

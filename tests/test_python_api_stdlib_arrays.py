@@ -1,6 +1,6 @@
-"""The standard library's ``array.array`` handed to the Python API (README, Python API): a file read into
-``array("B", data)`` or pixels kept in one were told only "not array", where a numpy array of a file's bytes is told
-to pass ``arr.tobytes()``."""
+"""Values of no image's kind handed to the Python API (README, Python API) are told what to pass: the standard
+library's ``array.array`` (a file read into ``array("B", data)``, or pixels kept in one, were told only "not array",
+where a numpy array of a file's bytes is told to pass ``arr.tobytes()``), a number (a NaN of an empty cell)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def test_pixels_or_other_values_in_an_array_are_told_both_ways_to_pass_them(clf,
         clf.predict(held)
     head = synthetic_head()
     assert clf.predict(np.array(array.array("B", head.tobytes()), np.uint8).reshape(head.shape)) == clf.predict(head)
+
+
+@pytest.mark.parametrize("number", [float("nan"), np.float64("nan"), 3, np.int64(3)])
+def test_a_number_among_the_images_is_told_it_is_no_image(clf, number):
+    """A NaN from an empty cell of a column of paths (``df["path"]``), as a numpy scalar, was told "np.asarray(x)
+    makes a numpy array of it"; as a float, only "not float"."""
+    said = r"not (float|float64|int|int64): a number is no image \(an empty cell of a column of names, NaN\? "
+    with pytest.raises(TypeError, match=EXPECTED.replace("not array", said)):
+        clf.predict(number)
+    with pytest.raises(TypeError, match=r"^item 1 of the images: .*: a number is no image"):
+        list(clf.predict_many(iter([synthetic_head(), number])))

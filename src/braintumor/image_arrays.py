@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import numbers
 import os
 import threading
 import weakref
@@ -99,6 +100,9 @@ def check_one(source: object) -> None:
                                      "x.detach().cpu().numpy())" if hasattr(source, "__array__") else ""))
     if isinstance(source, np.lib.npyio.NpzFile):  # np.load of an .npz: named arrays, not one
         hint = f": an .npz archive of arrays ({', '.join(source.files)}): pass one, archive[key]"
+    if isinstance(source, (numbers.Number, np.generic)):  # np.float64: "np.asarray(x) makes a numpy array of it"
+        hint = (": a number is no image (an empty cell of a column of names, NaN? leave those out, "
+                'df["path"].dropna())')
     if isinstance(source, array.array):  # a file read into array("B") (or pixels into one) said only "not array"
         hint = _file_bytes_hint(source) or (f": an array.array of {len(source)} values; pass an image file's bytes "
                                             "as bytes, arr.tobytes(), pixels as a numpy array of the image's shape, "
