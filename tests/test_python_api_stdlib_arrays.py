@@ -1,6 +1,7 @@
 """Values of no image's kind handed to the Python API (README, Python API) are told what to pass: the standard
 library's ``array.array`` (a file read into ``array("B", data)``, or pixels kept in one, were told only "not array",
-where a numpy array of a file's bytes is told to pass ``arr.tobytes()``), a number (a NaN of an empty cell)."""
+where a numpy array of a file's bytes is told to pass ``arr.tobytes()``), a number (a NaN of an empty cell),
+a (path, label) pair among predict_many's images."""
 
 from __future__ import annotations
 
@@ -48,3 +49,15 @@ def test_a_number_among_the_images_is_told_it_is_no_image(clf, number):
         clf.predict(number)
     with pytest.raises(TypeError, match=r"^item 1 of the images: .*: a number is no image"):
         list(clf.predict_many(iter([synthetic_head(), number])))
+
+
+def test_pairs_of_image_and_label_are_told_to_pass_the_images_alone(clf):
+    """``predict_many(labels.items())`` or a dataset's (path, label) samples said only "not tuple"; the images before
+    the pair are still answered."""
+    head = synthetic_head()
+    got = []
+    with pytest.raises(TypeError, match=r"^item 1 of the images: .*not tuple: a pair of an image and its label\? "
+                       r"predict_many takes the images alone, \(image for image, _ in pairs\)$"):
+        for _, outcome in clf.predict_many([head, (head, "glioma")]):
+            got.append(outcome)
+    assert got == [clf.predict(head)]

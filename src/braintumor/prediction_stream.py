@@ -64,10 +64,18 @@ def stream_predictions(clf: Classifier, sources: Iterable[ImageSource | InMemory
                 exc.__context__ = None
                 pending.append((src, named_by_bytes(exc, src).with_traceback(None)))
             except TypeError as exc:  # not an image at all (a NaN in a column of paths): says which item
-                raise TypeError(f"item {index} of the images: {exc}") from None
+                raise TypeError(f"item {index} of the images: {exc}{_pair_hint(src)}") from None
             if len(pending) >= batch_size:
                 yield from flush()
     except Exception:  # that, or the iterable's own error (expand_inputs' of a NaN, a generator's OSError): the
         yield from flush()  # images before it are answered first (they were lost unless the item was the fault)
         raise
     yield from flush()
+
+
+def _pair_hint(item: object) -> str:
+    """What to say of a pair given as one of the images: ``predict_many(labels.items())`` or a list of (path, label)
+    pairs, as a dataset's samples are kept, said only "not tuple"."""
+    if isinstance(item, tuple) and len(item) == 2:
+        return ": a pair of an image and its label? predict_many takes the images alone, (image for image, _ in pairs)"
+    return ""
