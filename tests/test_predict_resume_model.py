@@ -118,6 +118,8 @@ def _csv_cell_edited(lines: list[str], at: int, column: str, value: str) -> str:
                                    "decimals), not 0.5"),
     ("jsonl", "review", "true", "a Prediction's review is true when its confidence is under 0.99 (REVIEW_BELOW), "
                                 "false otherwise: not True with confidence {p}"),
+    ("jsonl", "ood_score", "2.5", "a Prediction's ood_score is at most 1 (the threshold) on an accepted answer: "
+                                  "above it the input is refused (ood true), not accepted with 2.5"),
     ("csv", "confidence", "0.5", "a Prediction's confidence is its label's probability ('glioma': {p}, to 6 "
                                  "decimals), not 0.5"),
     ("csv", "label", "notumor", "a Prediction's label is its most probable class ('glioma': {p}), not 'notumor' ("),
