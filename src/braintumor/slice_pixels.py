@@ -17,20 +17,31 @@ from .image_io import MAX_PIXELS, ImageError
 
 #: Percentiles mapped to 0 and 255 when a slice has no display window of its own.
 LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
+#: Values :func:`scale_to_uint8` converts to float64 at a time (2 MB): its temporaries are a block's, not a slice's.
+_BLOCK = 1 << 18
 
 
 def scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Map [lo, hi] linearly onto 0..255 (clipped); lo > hi inverts; lo == hi gives black. A range of subnormal
     numbers (a DICOM Rescale Slope of 1e-320) is divided by: its factor overflowed, and the slice came out in two
-    levels (NaN and 255), as :func:`braintumor.gray_levels.minmax_uint8` once did."""
+    levels (NaN and 255), as :func:`braintumor.gray_levels.minmax_uint8` once did. In float64 blocks of rows, each
+    step in place: whole-slice temporaries took three float64 copies (a 6300 x 6300 slice peaked near 1.3 GB)."""
+    values = np.asarray(values)
     if hi == lo or not np.isfinite(hi - lo):
         return np.zeros(values.shape, dtype=np.uint8)
     factor = 255.0 / (hi - lo)
-    if math.isfinite(factor):
-        out = (np.asarray(values, dtype=np.float64) - lo) * factor
-    else:
-        out = (np.asarray(values, dtype=np.float64) - lo) / (hi - lo) * 255.0
-    return np.round(np.clip(out, 0.0, 255.0)).astype(np.uint8)
+    rows = values.reshape(1) if values.ndim == 0 else values
+    out = np.empty(rows.shape, dtype=np.uint8)
+    step = max(1, _BLOCK // max(1, math.prod(rows.shape[1:])))
+    for i in range(0, len(rows), step):
+        block = np.asarray(rows[i : i + step], dtype=np.float64) - lo
+        if math.isfinite(factor):
+            block *= factor
+        else:
+            block /= hi - lo
+            block *= 255.0
+        out[i : i + step] = np.round(np.clip(block, 0.0, 255.0, out=block), out=block)
+    return out.reshape(values.shape)
 
 
 def padding(values: np.ndarray) -> np.ndarray | None:
@@ -45,8 +56,8 @@ def padding(values: np.ndarray) -> np.ndarray | None:
     n = int(np.count_nonzero(pad))
     if n * 100 <= LOW_PERCENTILE * values.size or n == values.size:
         return None
-    rest = values[~pad]
-    low, high = rest.min(), rest.max()
+    rest = ~pad  # its ends without copying it (a float64 copy of a 40 M-pixel slice is 320 MB)
+    low, high = values.min(where=rest, initial=values.max()), values.max(where=rest, initial=lowest)
     return pad if high > low and low - lowest > high - low else None
 
 
@@ -54,20 +65,25 @@ def robust_uint8(values: np.ndarray, pad: np.ndarray | None = None) -> np.ndarra
     """0.5th..99.5th percentile -> 0..255, so a few extreme voxels do not darken the whole slice. The percentiles are
     those of the pixels that are not padding (``pad``, where the header says which, else :func:`padding`): a head on
     a -32768 background was stretched from -32768, and shown in a handful of gray levels; the padding shows black."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
+    source = np.asarray(values)
+    converted = np.asarray(source, dtype=np.float64)
+    if converted.size == 0:
         raise ImageError("slice has no pixels")
-    arr = finite_or_darkest(arr)
-    if float(np.abs(arr).max()) > 2.0 ** 1000:  # a float64 slice out to +-1.5e308: hi - lo overflowed to inf, the
-        arr = np.ldexp(arr, -64)  # slice came out black; a power of two scales exactly, and changes nothing shown
+    arr = finite_or_darkest(converted)
+    if max(-float(arr.min()), float(arr.max())) > 2.0 ** 1000:  # a float64 slice out to +-1.5e308: hi - lo
+        arr = np.ldexp(arr, -64)  # overflowed to inf, the slice came out black; a power of two scales exactly
     pad = padding(arr) if pad is None or not pad.any() else pad
-    sample = arr if pad is None or pad.all() else arr[~pad]
-    lo, hi = (float(v) for v in np.percentile(sample, [LOW_PERCENTILE, HIGH_PERCENTILE]))
+    whole = pad is None or pad.all()
+    sample = arr if whole else arr[~pad]
+    # sorted in place when the sample is a copy of our own (no second float64 copy; a slice peaked at 3 to 4): the
+    # padding left out, or ``source`` in float64 as it is (finite, unscaled), and then ``source`` is what is stretched
+    in_place = not whole or (converted is not source and arr is converted)
+    lo, hi = (float(v) for v in np.percentile(sample, [LOW_PERCENTILE, HIGH_PERCENTILE], overwrite_input=in_place))
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
         lo, hi = float(sample.min()), float(sample.max())
     if hi <= lo:  # a flat head on its padding: shown as before, bright on black
         lo, hi = float(arr.min()), float(arr.max())
-    return scale_to_uint8(arr, lo, hi)
+    return scale_to_uint8(source if whole and in_place else arr, lo, hi)
 
 
 def falling_uint8(values: np.ndarray, stored: np.ndarray, pad: np.ndarray | None = None) -> np.ndarray:
