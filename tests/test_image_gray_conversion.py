@@ -199,3 +199,26 @@ def test_a_16_bit_png_whose_exif_follows_its_pixels_is_turned_upright(channels):
     data = _png16(samples, turned.tobytes(), exif_last=True)
     assert np.array_equal(read_image(data), upright)
     assert np.array_equal(gray_from_memory(Image.open(io.BytesIO(data)))[0], upright)
+
+
+@pytest.mark.parametrize(("width", "height"), [(2000, 1500), (224, 50000), (1801, 1399)])
+def test_a_large_colour_image_is_measured_on_its_sampled_rows_alone(width, height):
+    """Colourfulness reads every step-th pixel of every step-th row: np.asarray of the whole RGB image held it twice
+    over as bytes (a fuzzed 224 x 50 000 PNG strip: 67 MB; a 36 Mpx PNG: 216 MB), for some 16 000 pixels. The
+    rows are now copied one by one, and the measure is the same to the bit."""
+    import tracemalloc
+
+    from braintumor.colour import colourfulness
+    from braintumor.image_gray import _colour_of
+
+    tile = np.random.default_rng(0).integers(0, 256, (37, 41, 3), dtype=np.uint8)
+    img = Image.fromarray(np.tile(tile, (height // 37 + 1, width // 41 + 1, 1))[:height, :width])
+    step = max(1, max(img.size) // 128)
+    tracemalloc.start()
+    try:
+        got = _colour_of(img)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == colourfulness(np.asarray(img)[::step, ::step, :3])
+    assert peak < width * height * 3 / 2, f"peak {peak / (width * height * 3):.2f} times the RGB bytes"
