@@ -219,3 +219,32 @@ def test_a_relative_map_whose_record_says_no_working_folder_is_kept_and_said(sta
         f"warning: kept 4 heat maps of the records dropped ({records[3]['heatmap']}, for one): {out} does not say "
         "which working folder their names are from (begun by an older braintumor?): remove them by hand\n") in err, err
     assert len(list((tmp_path / "maps").iterdir())) == 10
+
+
+def test_a_run_refused_for_another_working_folder_changes_nothing(stack, tmp_path, capsys, monkeypatch):
+    """Resumed from another working folder, the run is refused: it had cut FILE's unfinished scan (and a last line cut
+    short) off first, so the records naming those maps were gone and no run could remove the maps again."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "scans").mkdir(parents=True)
+    second.mkdir()
+    (first / "scans" / "x.nii.gz").write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps = tmp_path / "o.jsonl", tmp_path / "maps"
+    command = ["predict", "scans/x.nii.gz", "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    monkeypatch.chdir(first)
+    _unfinished(first / "scans" / "x.nii.gz", out, "jsonl", command)
+    out.write_bytes(out.read_bytes()[:-10])  # and the last record kept cut short
+    before = {path: path.read_bytes() for path in [out, *maps.iterdir()]}
+    monkeypatch.chdir(second)
+    capsys.readouterr()
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume: the names in" in err and "dropping" not in err and "unfinished" not in err, err
+    assert {path: path.read_bytes() for path in [out, *maps.iterdir()]} == before
+    monkeypatch.chdir(first)
+    assert main(command) == 0  # from the folder it began in: the scan redone, its dropped records' maps removed
+    assert f"{maps}: removed 3 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    assert len(_records(out, "jsonl")) == 6 and len(list(maps.iterdir())) == 7  # (the cut record's map: none named it)

@@ -172,9 +172,10 @@ class BatchJob:
         check_args(args)
         self.args, self.clf = args, clf
         summaries = bool(getattr(args, "summary", False)) and args.format == "jsonl"  # csv files hold none
-        self.prev = read_previous(Path(args.output), args.format, clf.classes, summaries) if args.resume else Previous()
+        target = Path(args.output) if args.resume else None  # refused from another working folder before repaired
+        self.prev = read_previous(target, args.format, clf.classes, summaries,
+                                  lambda prev: check_working_folder(target, prev)) if target else Previous()
         if args.resume:
-            check_working_folder(Path(args.output), self.prev)
             drop_maps(self.prev.maps, getattr(args, "heatmap", None), args.output)  # drawn again under their names
         self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
         if args.resume and +self.prev.done:  # (a count that records dropped to redo took back to 0 is none)

@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -62,10 +62,13 @@ class Previous:
             self.maps.append(os.path.join(root, name) if relative and isinstance(root, str) and root else name)
 
 
-def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False) -> Previous:
+def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False,
+                  check: Callable[[Previous], None] | None = None) -> Previous:
     """Records already in ``target``, after cutting off what an interruption may have left unfinished.
 
-    ``summaries``: the run writes a summary record after each multi-slice volume (``--summary``, jsonl)."""
+    ``summaries``: the run writes a summary record after each multi-slice volume (``--summary``, jsonl); ``check``:
+    refuses (UsageError) what was read before ``target`` is repaired: a run refused after the repair (from another
+    working folder) had cut records whose heat maps no run could find again."""
 
     prev = Previous()
     if not target.exists() or is_special_file(target):  # written through: reading /dev/zero never ended (out of
@@ -73,12 +76,12 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
+    cut = False  # the last line is cut short
     retried: list[tuple[int, str]] = []  # (offset, path) of records the model failed on (model_scores.unscored)
     with open(target, "rb") as fh:
         for n, line, complete in record_lines(fh, fmt):
             if not complete:
-                print(f"{printable(str(target))}: dropping an incomplete last line (interrupted run); it is redone",
-                      file=sys.stderr)
+                cut = True
                 break
             if fmt == "csv" and n == 1:
                 columns = csv_header(line)
@@ -111,6 +114,11 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             elif relative and "error" not in rec and len(prev.relative) < NAMES_SAMPLED:
                 prev.relative.append(rec["path"])
             keep += len(line)
+    if check is not None:
+        check(prev)
+    if cut:
+        print(f"{printable(str(target))}: dropping an incomplete last line (interrupted run); it is redone",
+              file=sys.stderr)
     unfinished = _unfinished_scan(tail, summaries)
     if unfinished is not None:
         name, start, records = unfinished
