@@ -248,3 +248,24 @@ def test_a_run_refused_for_another_working_folder_changes_nothing(stack, tmp_pat
     assert main(command) == 0  # from the folder it began in: the scan redone, its dropped records' maps removed
     assert f"{maps}: removed 3 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
     assert len(_records(out, "jsonl")) == 6 and len(list(maps.iterdir())) == 7  # (the cut record's map: none named it)
+
+
+def test_dropped_records_maps_in_another_folder_than_dir_are_kept_and_said(stack, tmp_path, capsys):
+    """FILE begun with another --heatmap DIR: the maps its dropped records named are not in this run's DIR, so they are
+    kept (another folder's), and now said: they were kept silently, named by no record."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, old, new = tmp_path / "out.jsonl", tmp_path / "old", tmp_path / "new"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap"]
+    _unfinished(scan, out, "jsonl", [*command, str(old)])
+    capsys.readouterr()
+    assert main([*command, str(new)]) == 0
+    err = capsys.readouterr().err
+    assert "removed" not in err and (
+        f"warning: kept 4 heat maps of the records dropped ({old / 'scan-slice3.heatmap.png'}, for one): not in {new}, "
+        f"where this run draws them again ({out} begun with another --heatmap DIR?): remove them by hand\n") in err, err
+    assert len(list(old.iterdir())) == 4 and len(list(new.iterdir())) == 6

@@ -153,16 +153,20 @@ def drop_maps(names: Iterable[str], folder: str | None, output: str) -> None:
     working folder their record says had them: :meth:`~braintumor.batch_resume.Previous.forget`): no record names
     them now, and where the run draws its maps in their ``folder`` the inputs' maps drawn again took other names
     beside them (``scan-slice0-2``); without --heatmap (``folder`` None) none is drawn again. Only a file of a heat
-    map's name, never a link, and with --heatmap only one in its ``folder``: a record edited by hand removes nothing
-    else. A relative name whose record says no working folder (a file begun by an older braintumor) is kept, and
-    said: taken from this working folder, it named another folder's map, which was removed."""
+    map's name, never a link, and with --heatmap only one in its ``folder`` (one elsewhere, FILE begun with another
+    DIR, is kept, and said): a record edited by hand removes nothing else. A relative name whose record says no
+    working folder (a file begun by an older braintumor) is kept, and said: taken from this working folder, it named
+    another folder's map, which was removed."""
     removed: list[Path] = []
+    elsewhere: list[Path] = []  # with --heatmap, maps of another folder (FILE begun with another DIR): kept, and said
     unknown = [name for name in names if not Path(os_text(name)).is_absolute()]
     for name in names:
         path = Path(os_text(name))
         with contextlib.suppress(OSError):  # gone already, or the folder not there
-            if path.is_absolute() and path.name.endswith(".heatmap.png") and not path.is_symlink() \
-                    and path.is_file() and (folder is None or os.path.samefile(path.parent, folder)):
+            if path.is_absolute() and path.name.endswith(".heatmap.png") and not path.is_symlink() and path.is_file():
+                if folder is not None and not (os.path.isdir(folder) and os.path.samefile(path.parent, folder)):
+                    elsewhere.append(path)
+                    continue
                 path.unlink()
                 removed.append(path)
     maps = counted(len(removed), "heat map")
@@ -171,6 +175,10 @@ def drop_maps(names: Iterable[str], folder: str | None, output: str) -> None:
     elif removed:
         print(printable(f"{output}: removed {maps} of the records dropped ({removed[0]}, for one): this run draws none "
                         "(no --heatmap)"), file=sys.stderr)
+    if elsewhere:
+        print(printable(f"warning: kept {counted(len(elsewhere), 'heat map')} of the records dropped ({elsewhere[0]}, "
+                        f"for one): not in {folder}, where this run draws them again ({output} begun with another "
+                        "--heatmap DIR?): remove them by hand"), file=sys.stderr)
     if unknown:
         print(printable(f"warning: kept {counted(len(unknown), 'heat map')} of the records dropped ({unknown[0]}, for "
                         f"one): {output} does not say which working folder their names are from (begun by an older "
