@@ -269,3 +269,36 @@ def test_dropped_records_maps_in_another_folder_than_dir_are_kept_and_said(stack
         f"warning: kept 4 heat maps of the records dropped ({old / 'scan-slice3.heatmap.png'}, for one): not in {new}, "
         f"where this run draws them again ({out} begun with another --heatmap DIR?): remove them by hand\n") in err, err
     assert len(list(old.iterdir())) == 4 and len(list(new.iterdir())) == 6
+
+
+def test_a_map_not_named_for_its_records_input_is_kept_and_said(stack, tmp_path, capsys):
+    """Resumed without --heatmap, any heat map a dropped record named was removed, wherever it was: a record edited by
+    hand could remove another file. Only a name drawn for the record's input (``scan-slice2-2`` too) is removed now."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps, mine = tmp_path / "out.jsonl", tmp_path / "maps", tmp_path / "mine"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume"]
+    records = _unfinished(scan, out, "jsonl", [*command, "--heatmap", str(maps)])
+    mine.mkdir()
+    kept = {mine / "holiday.heatmap.png": b"not a map of scan", mine / "scan-slice0.heatmap.png": b"slice 0's name",
+            maps / "scan-slice2-2.heatmap.png": b"a second map of slice 2"}
+    for path, data in kept.items():
+        path.write_bytes(data)
+    (maps / "scan-slice2.heatmap.png").unlink()
+    for rec, path in zip(records, kept, strict=False):  # slices 0, 1: edited by hand; 2: its second name; 3 as drawn
+        rec["heatmap"] = str(path)
+    out.write_text("".join(json.dumps(rec) + "\n" for rec in records))
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert (f"{out}: removed 2 heat maps of the records dropped ({maps / 'scan-slice3.heatmap.png'}, for one): this "
+            "run draws none (no --heatmap)\n") in err, err
+    assert (f"warning: kept 2 heat maps of the records dropped ({mine / 'scan-slice0.heatmap.png'}, for one): not the "
+            "name of a map of the record's input (edited by hand?): remove them by hand if nothing else names "
+            "them\n") in err, err
+    assert {path: path.read_bytes() for path in mine.iterdir()} == dict(list(kept.items())[:2])
+    assert sorted(p.name for p in maps.iterdir()) == ["scan-slice0.heatmap.png", "scan-slice1.heatmap.png"]  # unnamed

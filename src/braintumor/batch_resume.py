@@ -21,6 +21,7 @@ from .atomic_files import written_whole
 from .csv_records import csv_columns, csv_text_value
 from .exit_errors import UsageError
 from .file_names import os_text, utf8_text
+from .heatmap_files import map_suffix
 from .image_files import is_special_file
 from .image_io import ImageError
 from .model_scores import unscored
@@ -46,7 +47,8 @@ class Previous:
         self.roots: dict[str, str] = {}  # the working folders records' relative names are from (ROOT_KEY): a name each
         self.columns: list[str] = []  # csv: its header's
         self.sample: dict | None = None  # the first 2-D input classified: the model is checked against it
-        self.maps: list[str] = []  # the heat maps named by records dropped to be redone (heatmap_files.drop_maps)
+        # the heat maps named by records dropped to be redone, with their inputs and slices (heatmap_files.drop_maps)
+        self.maps: list[tuple[str, str, str]] = []
 
     def forget(self, rec: dict, fmt: str) -> None:
         """Take a record dropped from the file (its input redone) out of what was done, noting the heat map it named
@@ -59,7 +61,8 @@ class Previous:
             name, root = (csv_text_value(name), csv_text_value(rec.get(ROOT_KEY) or "")) if fmt == "csv" else \
                 (name, rec.get(ROOT_KEY))
             relative = not os.path.isabs(os_text(name))  # a relative DIR's: from the folder its run was started in
-            self.maps.append(os.path.join(root, name) if relative and isinstance(root, str) and root else name)
+            whole = os.path.join(root, name) if relative and isinstance(root, str) and root else name
+            self.maps.append((whole, rec["path"], map_suffix(rec)))  # what it was drawn for: only its map is removed
 
 
 def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: bool = False,

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import itertools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
@@ -34,6 +35,28 @@ def check_draws_maps(clf: Classifier) -> None:
 
     if not supports_cam(clf):
         raise ModelError("this model has no CAM head in its metadata: re-export it to draw heat maps")
+
+
+def map_suffix(rec: dict) -> str:
+    """What a heat map's name has after its input's: the series and slice of the record (``-series1-slice3``)."""
+    return "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
+
+
+def map_name(source: str, suffix: str = "", n: int = 1) -> str:
+    """The ``n``-th name of input ``source``'s heat map, ``suffix`` :func:`map_suffix`'s: named after the input, made
+    portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi override or newline, the ``:`` of
+    ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that ls shows wrong or Windows cannot
+    create), cut to fit (:func:`~braintumor.file_names.fit_name`: the slice and the ``-2`` stay); the records keep
+    the input's name."""
+    stem = clean_chars(Path(source).stem.removesuffix(".nii")) or "image"
+    tail = f"{suffix}.heatmap.png" if n == 1 else f"{suffix}-{n}.heatmap.png"
+    return portable_name(fit_name(stem, tail, MAX_NAME_BYTES - 1))  # - 1: room for a device name's _
+
+
+def drawn_for(name: str, source: str, suffix: str) -> bool:
+    """Whether ``name`` (a file's, without its folder) is a name :func:`map_name` gives input ``source``'s map."""
+    again = re.search(r"-([0-9]+)\.heatmap\.png$", name)  # scan-slice3-2: the second of that name
+    return name in {map_name(source, suffix), map_name(source, suffix, int(again[1]) if again else 1)}
 
 
 class HeatmapWriter:
@@ -66,14 +89,10 @@ class HeatmapWriter:
                 folder.rmdir()
 
     def _name(self, source: str, suffix: str = "") -> Path:
-        """Named after the input, made portable (:func:`~braintumor.file_names.portable_name`: a zip member's bidi
-        override or newline, the ``:`` of ``real.zip:x.nii`` and a ``con.jpg``'s device name would make a name that
-        ls shows wrong or Windows cannot create), cut to fit (:func:`~braintumor.file_names.fit_name`: the slice
-        and the ``-2`` stay); the records keep the input's name."""
-        stem, n = clean_chars(Path(source).stem.removesuffix(".nii")) or "image", 1
+        """The first :func:`map_name` of the input not taken in the folder."""
+        n = 1
         while True:
-            tail = f"{suffix}.heatmap.png" if n == 1 else f"{suffix}-{n}.heatmap.png"
-            name = portable_name(fit_name(stem, tail, MAX_NAME_BYTES - 1))  # - 1: room for a device name's _
+            name = map_name(source, suffix, n)
             if name.lower() not in self.used:  # lower: case-insensitive file systems
                 self.used.add(name.lower())
                 return self.folder / name
@@ -119,7 +138,7 @@ class HeatmapWriter:
         from .heatmap import explain
 
         png = (explanation or explain(self.clf, rec["path"] if sl is None else sl)).heatmap_png()
-        suffix = "".join(f"-{k}{rec[k]}" for k in ("series", "slice") if k in rec)
+        suffix = map_suffix(rec)
         target = self._name(rec["path"], suffix)
         fd, tmp = temp_beside(target)
         placed = recorded = False
@@ -148,22 +167,29 @@ class HeatmapWriter:
 
 
 
-def drop_maps(names: Iterable[str], folder: str | None, output: str) -> None:
-    """Remove the heat maps ``names`` that records a --resume run dropped to redo named (whole, or relative as the
-    working folder their record says had them: :meth:`~braintumor.batch_resume.Previous.forget`): no record names
+def drop_maps(names: Iterable[tuple[str, str, str]], folder: str | None, output: str) -> None:
+    """Remove the heat maps ``names`` that records a --resume run dropped to redo named, each (its name, the record's
+    input, :func:`map_suffix`) (whole, or relative as the working folder their record says had them:
+    :meth:`~braintumor.batch_resume.Previous.forget`): no record names
     them now, and where the run draws its maps in their ``folder`` the inputs' maps drawn again took other names
     beside them (``scan-slice0-2``); without --heatmap (``folder`` None) none is drawn again. Only a file of a heat
     map's name, never a link, and with --heatmap only one in its ``folder`` (one elsewhere, FILE begun with another
-    DIR, is kept, and said): a record edited by hand removes nothing else. A relative name whose record says no
+    DIR, is kept, and said), and only under a name drawn for the record's input (:func:`drawn_for`; another is kept,
+    and said): a record edited by hand removes nothing else. A relative name whose record says no
     working folder (a file begun by an older braintumor) is kept, and said: taken from this working folder, it named
     another folder's map, which was removed."""
     removed: list[Path] = []
     elsewhere: list[Path] = []  # with --heatmap, maps of another folder (FILE begun with another DIR): kept, and said
-    unknown = [name for name in names if not Path(os_text(name)).is_absolute()]
-    for name in names:
+    misnamed: list[Path] = []  # not a name drawn for the record's input (a record edited by hand?): kept, and said
+    names = list(names)
+    unknown = [name for name, _, _ in names if not Path(os_text(name)).is_absolute()]
+    for name, source, suffix in names:
         path = Path(os_text(name))
         with contextlib.suppress(OSError):  # gone already, or the folder not there
             if path.is_absolute() and path.name.endswith(".heatmap.png") and not path.is_symlink() and path.is_file():
+                if not drawn_for(os.path.basename(name), source, suffix):  # (as named when drawn: not os_text's)
+                    misnamed.append(path)
+                    continue
                 if folder is not None and not (os.path.isdir(folder) and os.path.samefile(path.parent, folder)):
                     elsewhere.append(path)
                     continue
@@ -179,6 +205,10 @@ def drop_maps(names: Iterable[str], folder: str | None, output: str) -> None:
         print(printable(f"warning: kept {counted(len(elsewhere), 'heat map')} of the records dropped ({elsewhere[0]}, "
                         f"for one): not in {folder}, where this run draws them again ({output} begun with another "
                         "--heatmap DIR?): remove them by hand"), file=sys.stderr)
+    if misnamed:
+        print(printable(f"warning: kept {counted(len(misnamed), 'heat map')} of the records dropped ({misnamed[0]}, "
+                        f"for one): not the name of a map of the record's input (edited by hand?): remove them by hand "
+                        "if nothing else names them"), file=sys.stderr)
     if unknown:
         print(printable(f"warning: kept {counted(len(unknown), 'heat map')} of the records dropped ({unknown[0]}, for "
                         f"one): {output} does not say which working folder their names are from (begun by an older "
