@@ -161,6 +161,17 @@ def test_the_advice_after_a_model_failure_says_what_redoes_those_inputs(clf, nan
     assert ("a damaged model file, or one converted wrongly; export it again, then " + again + "\n") in err, err
 
 
+def test_the_readme_says_which_files_resume_redoes_those_inputs_in():
+    """README said "the same command with --resume redoes only those inputs" of every run, as the CLI's advice once
+    did: --resume continues a jsonl or csv -o FILE alone (standard output, a json or table FILE take scoring again)."""
+    import re
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    said = re.findall(r"`--resume`[^.;]*?redoes", text)
+    assert said and all("jsonl or csv" in clause for clause in said), said
+
+
 def test_evaluate_still_stops_at_the_models_fault(clf, nan_for, small_data, tmp_path):
     """evaluate is of the model: one it fails on is no metric of it, not a dataset file left out as unreadable (as
     predict_many now gives it, beside the others' answers)."""
