@@ -170,6 +170,12 @@ def series(slices: list[np.ndarray], shuffle: bool = True) -> list[tuple[str, by
     return files
 
 
+def tiny_frames() -> bytes:
+    """A multi-frame DICOM file of three 2 x 2 frames: a scan whose every slice is unreadable for its size (a NIfTI
+    volume of such slices is refused whole, on its header: nifti_io)."""
+    return make_dicom((np.random.default_rng(0).random((3, 2, 2)) * 900).astype(np.uint16))
+
+
 def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -53,27 +53,58 @@ def test_a_scan_slice_is_held_to_its_own_lower_minimum(clf):
             clf.predict(Slice(np.asarray(Image.fromarray(synthetic_head(200)).resize((w, h)))))
 
 
-def test_a_volume_of_tiny_slices_is_refused_for_their_size_everywhere(clf, tmp_path, capsys):
-    """A 2 x 2 x 3 NIfTI volume: each slice an error for its size, in the CLI and the web API, not a refusal with
-    probabilities (an image of that size is refused for it)."""
+def test_a_volume_of_tiny_slices_is_refused_once_for_their_size_everywhere(clf, tmp_path, capsys):
+    """A NIfTI volume whose slices are under MIN_SCAN_SIDE (1 x 1 x 500, 2 x 2 x 3) is refused once, on its header,
+    for its slices' size, in the CLI, the web API and the page: each slice was decoded, then refused for it, 500 lines
+    of one error for a 1 x 1 x 500 volume (an image of that size is refused once)."""
     from dicom_factory import nifti_bytes
 
     from braintumor.cli import main
     from braintumor.web import create_app
 
-    data = nifti_bytes(np.random.default_rng(0).normal(100, 30, (2, 2, 3)).astype(np.float32))
-    (tmp_path / "tiny.nii.gz").write_bytes(data)
-    said = "scan slice is 2x2 pixels; at least 32x32 needed: smaller scan slices lose the detail the model reads"
-    assert main(["predict", str(tmp_path / "tiny.nii.gz"), "--format", "jsonl", "--no-progress"]) != 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(r["slice"], r["error"], "probabilities" in r) for r in rows] == [(k, said, False) for k in range(3)]
     client = create_app(classifier=clf).test_client()
-    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
-                    content_type="multipart/form-data")
-    assert [rec.get("error") for rec in r.get_json()["results"]] == [said] * 3
+    for shape, said in (((2, 2, 3), "cuts into 3 axial slices: scan slice is 2x2 pixels"),
+                        ((1, 1, 500), "cuts into 500 axial slices: scan slice is 1x1 pixels")):
+        data = nifti_bytes(np.random.default_rng(0).normal(100, 30, shape).astype(np.float32))
+        said = (f"NIfTI volume of shape {shape} {said}; at least 32x32 needed: smaller scan slices lose the detail "
+                "the model reads")
+        (tmp_path / "tiny.nii.gz").write_bytes(data)
+        assert main(["predict", str(tmp_path / "tiny.nii.gz"), "--format", "jsonl", "--no-progress"]) != 0
+        rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [(r["error"], "slice" in r) for r in rows] == [(said, False)]
+        r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
+                        content_type="multipart/form-data")
+        assert r.status_code == 400 and [rec.get("error") for rec in r.get_json()["results"]] == [said]
+        page = client.post("/", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
+                           content_type="multipart/form-data").get_data(as_text=True)
+        assert page.count("at least 32x32 needed") == 1 and said in page  # one card, not a series block's
     # the model card says the scan slice's minimum beside the image's (only the image's was there)
     limits = client.get("/api/v1/model").get_json()["limits"]
     assert (limits["min_side"], limits["min_scan_side"]) == (MIN_SIDE, MIN_SCAN_SIDE)
+
+
+def test_a_volume_is_refused_for_its_slices_size_before_any_slice_is_cut(monkeypatch):
+    """Once, no slice cut: a 1 x 1 x 500 volume had its 500 slices stretched and made square, each then refused for
+    its size; said after what its values say it is (a label map is told so). A 32 x 32 x 2 one is read, and a thin
+    slab whose own plane is large enough is cut in it (4 x 100 x 100: sagittal), as before."""
+    from dicom_factory import nifti_bytes
+
+    from braintumor import nifti_io
+    from braintumor.volume_io import read_volumes
+
+    cut = []
+    monkeypatch.setattr(nifti_io, "robust_uint8", lambda plane, *a: cut.append(plane) or np.zeros(plane.shape, "u1"))
+    thin = nifti_bytes(np.random.default_rng(0).normal(100, 30, (1, 1, 500)).astype(np.float32), gz=False)
+    with pytest.raises(ImageError, match=r"^NIfTI volume of shape \(1, 1, 500\) cuts into 500 axial slices: scan "
+                                         r"slice is 1x1 pixels; at least 32x32 needed"):
+        read_volumes(thin, name="thin.nii")
+    with pytest.raises(ImageError, match="a label or segmentation map"):
+        read_volumes(nifti_bytes(np.tile(np.arange(4, dtype=np.uint8), (1, 1, 125))), name="labels.nii.gz")
+    assert cut == []
+    monkeypatch.undo()
+    assert [v.slices[0].pixels.shape for v in read_volumes(nifti_bytes(np.ones((32, 32, 2), np.int16)))] == [(32, 32)]
+    (slab,) = read_volumes(nifti_bytes(np.ones((4, 100, 100), np.int16)))
+    assert len(slab.slices) == 4 and slab.slices[0].meta["nifti"]["plane"] == "sagittal"
 
 
 def test_the_cli_and_the_web_api_say_the_same(clf, tmp_path, capsys):

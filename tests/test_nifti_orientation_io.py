@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from braintumor.image_io import ImageError
 from braintumor.slice_pixels import robust_uint8
 from braintumor.volume_io import read_volumes
 
@@ -70,7 +71,7 @@ _RESAMPLED = "the header's voxel sizes make each pixel {} mm wide and {} mm high
     ((0.5, 0.5, 5.0), (64, 64), ()),  # real scans, unchanged: thick axial slices,
     ((1.0, 1.2, 3.0), (77, 64), ()),  # pixels a little higher than wide, resampled unsaid,
     ((1.0, 2.0, 1.0), (128, 64), ()),
-    ((0.5, 5.0, 0.5), (64, 6), (_RESAMPLED.format(0.5, 5, "6x64"),)),  # a coronal stack too small for its plane: strips
+    ((0.5, 2.0, 0.5), (64, 16), ()),  # a coronal stack too small for its plane: strips, refused (below)
 ])
 def test_voxel_sizes_far_from_square_are_ignored_or_said(zooms, shape, notes):
     """Voxel sizes that made each slice a strip once resampled to square pixels (refused as 'extreme aspect ratio')
@@ -78,6 +79,11 @@ def test_voxel_sizes_far_from_square_are_ignored_or_said(zooms, shape, notes):
     import nibabel as nib
 
     data = (np.random.default_rng(0).random((64, 64, 3)) * 1000).astype(np.int16)
+    if min(shape) < 32:  # strips under MIN_SCAN_SIDE once square: refused, once, for their size (each was)
+        with pytest.raises(ImageError, match=f"scan slice is {shape[1]}x{shape[0]} pixels; at least 32x32 needed"):
+            read_volumes(nib.Nifti1Image(data, np.diag([*zooms, 1.0])).to_bytes(), name="x.nii")
+        data = (np.random.default_rng(0).random((128, 128, 3)) * 1000).astype(np.int16)  # large enough: said
+        shape, notes = (128, 32), (_RESAMPLED.format(0.5, 2, "32x128").replace("64x64", "128x128"),)
     (volume,) = read_volumes(nib.Nifti1Image(data, np.diag([*zooms, 1.0])).to_bytes(), name="x.nii")
     assert volume.slices[0].pixels.shape == shape
     assert volume.notes == notes

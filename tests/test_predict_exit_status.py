@@ -105,14 +105,15 @@ def test_a_worker_killed_midway_is_a_failure_not_a_usage_error(data_root, tmp_pa
 
 
 def test_the_last_line_counts_a_scans_unreadable_slices_apart_from_inputs(tmp_path, capsys):
-    """A 2x2x3 NIfTI (each slice refused for its size) and an all-NaN one ended with "4 unreadable inputs" for two
-    inputs: a scan's error records were counted as inputs. They are said apart, as the page's "Done:" line says
-    them, in one process, with --workers and with --resume (the continued file's records counted the same way), and
-    the line above says them so too (it said "3 unreadable" of a scan's 3 slices over "3 unreadable slices")."""
-    from dicom_factory import nifti_bytes
+    """A scan of three 2x2 frames (each slice refused for its size) and an all-NaN NIfTI ended with "4 unreadable
+    inputs" for two inputs: a scan's error records were counted as inputs. They are said apart, as the page's "Done:"
+    line says them, in one process, with --workers and with --resume (the continued file's records counted the same
+    way), and the line above says them so too (it said "3 unreadable" of a scan's 3 slices over "3 unreadable
+    slices")."""
+    from dicom_factory import nifti_bytes, tiny_frames
 
-    tiny, nan = tmp_path / "tiny2.nii.gz", tmp_path / "nanvol.nii"
-    tiny.write_bytes(nifti_bytes(np.random.default_rng(0).random((2, 2, 3)).astype(np.float32) * 100))
+    tiny, nan = tmp_path / "tiny2.dcm", tmp_path / "nanvol.nii"
+    tiny.write_bytes(tiny_frames())
     nan.write_bytes(nifti_bytes(np.full((64, 64, 3), np.nan, np.float32), gz=False))
     both = "1 unreadable input, 3 unreadable slices"
     for extra in ([], ["--workers", "2", "-o", str(tmp_path / "w.jsonl")]):

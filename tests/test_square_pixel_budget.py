@@ -91,17 +91,18 @@ def test_a_dicom_pixel_spacing_near_the_float_limit_is_read_square_by_its_ratio(
 
 
 def test_pixels_merged_to_square_ones_take_what_was_decoded_for_them():
-    """Pixels of 1 x 2.5 mm are merged to square ones (40 x 40 voxels a slice held as 16 x 40): the budget counts what
+    """Pixels of 1 x 2.5 mm are merged to square ones (80 x 40 voxels a slice held as 32 x 40): the budget counts what
     was decoded, the more of the two. Counted as held alone, a volume of 1 x 50 mm pixels decoded fifty times what a
     zip or web request had left, and left the next scan as much again."""
-    (volume,) = read_volumes(_nifti(mm=(1.0, 2.5, 1.0)), name="a.nii", max_pixels=16_000)
-    assert sum(s.pixels.size for s in volume.slices) == 10 * 16 * 40
-    with pytest.raises(BudgetError, match=r"^NIfTI volume has 16,000 voxels; the limit is 15,999$"):
-        read_volumes(_nifti(mm=(1.0, 2.5, 1.0)), name="a.nii", max_pixels=15_999)  # its 6,400 pixels held fitted
-    data = zip_bytes([("a.nii", _nifti(mm=(1.0, 2.5, 1.0))), ("b.nii", _nifti((40, 40, 2), (1.0, 1.0, 1.0)))])
-    assert len(read_volumes(data, name="z.zip", max_pixels=16_000 + 3_200, per_input=True)) == 2
-    with pytest.raises(BudgetError, match=r"^the zip holds more than 19,199 pixels \(at b\.nii\)"):
-        read_volumes(data, name="z.zip", max_pixels=16_000 + 3_199, per_input=True)  # a took 16,000 (6,400: room)
+    merged = _nifti((80, 40, 10), (1.0, 2.5, 1.0))
+    (volume,) = read_volumes(merged, name="a.nii", max_pixels=32_000)
+    assert sum(s.pixels.size for s in volume.slices) == 10 * 32 * 40
+    with pytest.raises(BudgetError, match=r"^NIfTI volume has 32,000 voxels; the limit is 31,999$"):
+        read_volumes(merged, name="a.nii", max_pixels=31_999)  # its 12,800 pixels held fitted
+    data = zip_bytes([("a.nii", merged), ("b.nii", _nifti((40, 40, 2), (1.0, 1.0, 1.0)))])
+    assert len(read_volumes(data, name="z.zip", max_pixels=32_000 + 3_200, per_input=True)) == 2
+    with pytest.raises(BudgetError, match=r"^the zip holds more than 35,199 pixels \(at b\.nii\)"):
+        read_volumes(data, name="z.zip", max_pixels=32_000 + 3_199, per_input=True)  # a took 32,000 (12,800: room)
     ds = make_dataset(np.random.default_rng(2).integers(0, 1000, (40, 40)).astype(np.uint16))
     ds.PixelSpacing = [1.0, 2.5]  # 16 x 40 once square
     (volume,) = read_volumes(to_bytes(ds), name="x.dcm", max_pixels=1_600)
@@ -111,14 +112,15 @@ def test_pixels_merged_to_square_ones_take_what_was_decoded_for_them():
 
 
 def test_a_web_request_subtracts_what_merged_pixels_decoded(clf, monkeypatch):
-    """A scan whose pixels were merged to square ones takes of a request's budget what was decoded for it (16,000),
-    not what its slices hold (6,400): the next scan gets what is left of the 16,000."""
+    """A scan whose pixels were merged to square ones takes of a request's budget what was decoded for it (32,000),
+    not what its slices hold (12,800): the next scan gets what is left of the 32,000."""
     import braintumor.web.volumes as web_volumes
     from braintumor.web.inference import Upload
 
-    uploads = [Upload("a.nii", _nifti(mm=(1.0, 2.5, 1.0))), Upload("b.nii", _nifti((40, 40, 2), (1.0, 1.0, 1.0)))]
-    monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 16_000 + 3_199)
+    uploads = [Upload("a.nii", _nifti((80, 40, 10), (1.0, 2.5, 1.0))),
+               Upload("b.nii", _nifti((40, 40, 2), (1.0, 1.0, 1.0)))]
+    monkeypatch.setattr(web_volumes, "MAX_INPUT_PIXELS", 32_000 + 3_199)
     answered = web_volumes.classify_entries(clf, uploads)
-    assert answered[-1].records == [{"path": "b.nii", "error": "NIfTI volume has 3,200 voxels; the limit is 19,199 "
-                                     "pixels per request, and this request's earlier scans took 16,000 of them: "
+    assert answered[-1].records == [{"path": "b.nii", "error": "NIfTI volume has 3,200 voxels; the limit is 35,199 "
+                                     "pixels per request, and this request's earlier scans took 32,000 of them: "
                                      "send it on its own"}]

@@ -42,10 +42,11 @@ from .slice_pixels import (
     far_from_square,
     robust_uint8,
     square_pixels,
+    squared_shape,
 )
 from .volume_io import MAX_INPUT_PIXELS, MAX_VOLUME_BYTES, MAX_VOXELS, budget_error
-from .volume_objects import Slice, Volume
-from .wording import EXPORT_AGAIN, counted, no_finite_values_text, size_text
+from .volume_objects import MIN_SCAN_SIDE, Slice, Volume
+from .wording import EXPORT_AGAIN, counted, no_finite_values_text, size_text, too_small_text
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
@@ -170,6 +171,10 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
         raise
     except Exception:
         raise ImageError(f"NIfTI voxel data could not be read: {EXPORT_AGAIN}") from None  # (was its class name)
+    shown = squared_shape(canonical[rows_axis], canonical[cols_axis], rows_mm, cols_mm)  # each slice's, as read
+    if min(shown) < MIN_SCAN_SIDE:  # once, no slice cut (a 1 x 1 x 500 volume was 500 slices, each refused for it);
+        raise ImageError(f"NIfTI volume of shape {shape} cuts into {counted(canonical[axis], PLANES[axis] + ' slice')}"
+                         f": {too_small_text(*shown[::-1], MIN_SCAN_SIDE, 'scan slice')}")  # a label map's told so
     if upto:  # "values": nothing after this refuses the volume
         return canonical[axis], made
     volumes = extra  # as many as the header declares, unless the file is short of them
