@@ -183,3 +183,38 @@ def test_intent_code_is_read_from_a_headers_bytes(gz, order):
         assert intent_code(gzip.compress(data) if gz else data) == 1002
         assert intent_code(_member(2, gz=gz)) == 0
     assert intent_code(b"x" * 600) == intent_code(b"\x1f\x8b broken") == 0
+
+
+def test_a_folders_nifti_files_past_the_budget_are_refused_before_any_is_decoded(decoded, tmp_path, monkeypatch):
+    """read_volumes(folder, per_input=True) decoded its NIfTI files in turn, each whole (two of 30 slices, after its
+    DICOM series' 10), before the one past the budget was refused by its header: they are checked as a zip's members
+    are, on their headers first, with what its series took; a segmentation map among them still takes nothing."""
+    from dicom_factory import series
+
+    from braintumor import zip_scans
+
+    for name, data in series([np.full((40, 40), 20 * k, np.uint8) for k in range(10)]):
+        (tmp_path / name).write_bytes(data)
+    for name, slices in (("a.nii.gz", 30), ("b.nii.gz", 30), ("c.nii.gz", 20)):
+        (tmp_path / name).write_bytes(_member(slices))
+    with pytest.raises(BudgetError) as caught:
+        read_volumes(tmp_path, max_slices=70, per_input=True)
+    assert decoded == []  # a and b were decoded before c was refused
+    assert str(caught.value) == "the folder holds more than 70 slices (at c.nii.gz); the limit is 70 per input"
+    (tmp_path / "c.nii.gz").unlink()
+    (tmp_path / "a_seg.nii.gz").write_bytes(_member(20, labels=True))
+    volumes = read_volumes(tmp_path, max_slices=70, per_input=True)  # 10 + 30 + 30, the map an error of its own
+    assert [(v.kind, len(v.slices), bool(v.error)) for v in volumes] == [
+        ("dicom", 10, False), ("nifti", 30, False), ("nifti", 0, True), ("nifti", 30, False)]
+    decoded.clear()
+    monkeypatch.setattr(zip_scans, "CHECKED_MEMBERS", 1)  # past it, files are counted by their headers, and said
+    for name in ("a_seg.nii.gz", "a.nii.gz", "b.nii.gz"):
+        (tmp_path / name).unlink()
+    for k in range(4):
+        (tmp_path / f"m{k}.nii.gz").write_bytes(_member(20))
+    with pytest.raises(BudgetError, match=r"^the folder holds more than 65 slices \(at m2.nii.gz\); the limit is 65 "
+                                          r"per input, 2 of the folder's 4 NIfTI files counted by their headers alone "
+                                          r"\(past its first 1, only files named or marked as label maps are read to "
+                                          r"find one, as a map takes nothing\): send them in several folders$"):
+        read_volumes(tmp_path, max_slices=65, per_input=True)
+    assert decoded == []

@@ -186,7 +186,7 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
             niftis = niftis if with_niftis else []
             from .dicom_series import read_dicom_files  # a folder's DICOM files (its own home, with the series)
             from .folder_notes import index_notes, only_compressed, only_other_formats
-            from .zip_scans import member_niftis, unread_dicoms
+            from .zip_scans import member_niftis, refuse_unread_files, unread_dicoms
 
             locked = unopened(left)  # maybe slices: counted in the series' notes, not dropped unsaid
             if not dicoms and not locked and not niftis:  # a folder of GIFs says so, of JPEGs what reads them
@@ -202,8 +202,11 @@ def _read_volumes(source: str | os.PathLike | bytes, name: str | None, max_slice
                     yield dataclasses.replace(v, notes=v.notes + index_notes(left))
             except ImageError as exc:  # none of its DICOM files read, beside NIfTI files: a record, as in a zip
                 yield unread_dicoms(exc, niftis, display)
+            files = [(f, f.relative_to(path).as_posix()) for f in niftis]
+            if per_input and len(files) > 1:  # on their headers before any is decoded, as a zip's
+                refuse_unread_files(files, display, max_slices, max_pixels, (used, pixels))
             members = [(str(f) if name is None else f"{name}/{m}", m, lambda w, s, p, f=f: _read_volumes(f, w, s, p,
-                        False)) for f, m in ((f, f.relative_to(path).as_posix()) for f in niftis)]  # each on its own
+                        False)) for f, m in files]  # each on its own
             yield from member_niftis(members, "folder", max_slices, max_pixels, (used, pixels) if per_input else None,
                                      alone=not dicoms and not locked and len(niftis) == 1)
             return

@@ -17,7 +17,9 @@ import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
+from .dicom_sniff import file_head
 from .image_io import ImageError
 from .volume_io import BudgetError, budget_error
 from .volume_objects import Volume, taken_pixels
@@ -70,13 +72,44 @@ def member_niftis(members: Iterable[tuple[str, str, Reader]], container: str, ma
     return _walked(members, container, max_slices, max_pixels, taken, alone)
 
 
-def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[..., bytes], display: str,
-                   max_slices: int, max_pixels: int) -> None:
-    """A zip's NIfTI members past one budget together refused before any is decoded, as :func:`member_niftis` would
-    refuse them (two 512 x 512 x 256 members were decoded, 3.6 s, before the third's header was past the limit). Only
-    where their headers together are past it are they read further: the first :data:`CHECKED_MEMBERS` inflated and
-    their voxels checked, uncut, in turn, since a member refused for its values (a segmentation map beside the scans)
-    takes nothing of the budget; those after on their headers, but for one that may be a map (:func:`_map_like`)."""
+def refuse_unread_files(files: list[tuple[Path, str]], display: str, max_slices: int, max_pixels: int,
+                        taken: tuple[int, int]) -> None:
+    """A folder's NIfTI files (each path and its name below the folder) past one budget (``read_volumes(per_input=
+    True)``) with what its DICOM series ``taken``, refused before any is decoded, as a zip's members are: three of
+    200 slices each had two decoded, 400 slices, before the third was refused."""
+    from .volume_io import read_path
+
+    def load(member: _FileMember, head: int = 0) -> bytes:
+        return file_head(member.path, head) if head else read_path(member.path)
+
+    members = [_FileMember(name, k, path) for k, (path, name) in enumerate(files)]
+    _refuse_unread(members, load, display, max_slices, max_pixels, "folder", taken)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FileMember:
+    """A folder's file as :func:`_refuse_unread` walks a zip's member (``header_offset``: what tells it apart)."""
+
+    filename: str
+    header_offset: int
+    path: Path
+
+    @property
+    def file_size(self) -> int:  # 0 where it cannot be had: reading it says why
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+
+def _refuse_unread(niftis: list, load: Callable[..., bytes], display: str, max_slices: int, max_pixels: int,
+                   container: str = "zip", taken: tuple[int, int] = (0, 0)) -> None:
+    """A zip's NIfTI members (a folder's files: ``container``) past one budget together, with what its scans before
+    ``taken``, refused before any is decoded, as :func:`member_niftis` would refuse them (two 512 x 512 x 256 members
+    were decoded, 3.6 s, before the third's header was past the limit). Only where their headers together are past it
+    are they read further: the first :data:`CHECKED_MEMBERS` inflated and their voxels checked, uncut, in turn, since
+    a member refused for its values (a segmentation map beside the scans) takes nothing of the budget; those after on
+    their headers, but for one that may be a map (:func:`_map_like`)."""
     from .nifti_io import nifti_takes
 
     heads: dict[int, bytes] = {}  # each member's header bytes, read once for both walks
@@ -88,7 +121,7 @@ def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[..., bytes], di
             heads[member.header_offset] = load(member, head=head)
         return heads[member.header_offset]
 
-    slices = pixels = 0
+    slices, pixels = taken
     known: dict[int, tuple[int, int]] = {}  # what each member's header said it takes: not parsed again below
     for m in niftis:  # until their headers together are past the budget: those after are read in the walk below
         with contextlib.suppress(ImageError):  # refused on its header when it is read: it takes nothing
@@ -109,13 +142,14 @@ def _refuse_unread(niftis: list[zipfile.ZipInfo], load: Callable[..., bytes], di
         return _header_takes(m, first, where, s, p)  # its refusal, in its own words
 
     def note() -> str:  # what the refusal rests on, and what to do, where members were counted unread
-        return (f", {len(unread)} of the zip's {len(niftis)} NIfTI members counted by their headers alone (past "
-                f"its first {CHECKED_MEMBERS}, only members named or marked as label maps are read to find one, as a "
-                "map takes nothing): send them in several zips") if unread else ""
+        them = "members" if container == "zip" else "files"
+        return (f", {len(unread)} of the {container}'s {len(niftis)} NIfTI {them} counted by their headers alone "
+                f"(past its first {CHECKED_MEMBERS}, only {them} named or marked as label maps are read to find one, "
+                f"as a map takes nothing): send them in several {container}s") if unread else ""
 
     checked = [(f"{display}:{m.filename}", m.filename, lambda w, s, p, i=i, m=m: takes(i, m, w, s, p))
                for i, m in enumerate(niftis)]
-    for _ in _walked(checked, "zip", max_slices, max_pixels, (0, 0), False, dry=True, note=note):
+    for _ in _walked(checked, container, max_slices, max_pixels, taken, False, dry=True, note=note):
         pass
 
 
