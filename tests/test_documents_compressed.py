@@ -239,6 +239,35 @@ def test_a_gzipped_nifti_volume_not_named_nii_gz_is_told_to_be_renamed(tmp_path,
     assert read.notes == (f"skipped 1 file in the zip: {said}",)
 
 
+def test_a_gzipped_nifti_volume_split_over_members_or_after_a_long_header_is_named_in_a_zip_or_folder(tmp_path):
+    """Read alone, a gzipped NIfTI volume whose header is split over gzip members ('cat a.gz b.gz') or follows a long
+    gzip header (a 100 kB file name) is read by its content, as the reader inflates it; in a zip or a folder, named
+    head.gz, it was "a gzip-compressed file: ... decompress it (gunzip)", its first member alone inflated, or the
+    first 64 KiB (4 KiB in a folder) read, all gzip header: it is told to be renamed, as a one-member gzip is."""
+    import struct
+    import zlib
+
+    import nibabel as nib
+
+    from braintumor import folder_scans
+
+    raw = nib.Nifti1Image(np.random.default_rng(0).normal(300, 80, (32, 32, 3)).astype(np.float32),
+                          np.eye(4)).to_bytes()
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    long_name = (b"\x1f\x8b\x08\x08" + bytes(6) + b"n" * 100_000 + b"\x00" + deflate.compress(raw) + deflate.flush()
+                 + struct.pack("<II", zlib.crc32(raw), len(raw)))
+    said = ("a gzip-compressed NIfTI volume without the .nii.gz ending, by which a folder's or zip's volumes are "
+            "taken: rename it to end in .nii.gz")
+    for data in (gzip.compress(raw[:200]) + gzip.compress(raw[200:]), long_name):
+        assert gzip.decompress(data) == raw and len(read_volumes(data, name="head.gz")[0].slices) == 3  # alone
+        [read] = read_volumes(zip_bytes([("a/head.gz", data), ("a/t1.nii", raw)]), name="case.zip")
+        assert read.path == "case.zip:a/t1.nii" and read.notes == (f"skipped 1 file in the zip: {said}",)
+        (tmp_path / "head.gz").write_bytes(data)
+        left: list = []
+        folder_scans.scan_folder(tmp_path, left)
+        assert left == [(tmp_path / "head.gz", f"compressed:{said}")]
+
+
 def test_a_folder_walk_reads_more_only_of_a_compressed_file(tmp_path, monkeypatch):
     """Naming what a compressed file holds takes more than the 132 bytes read of every file to look for DICOM: a
     bounded 4 KiB more, only of a file that begins as a compressor's output (a folder of 10 000 slices or notes reads

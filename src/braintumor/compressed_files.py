@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import bz2
 import lzma
-import zlib
+from collections.abc import Callable
 
 from .documents import PDF, PDF_DOCUMENT, WEB_PAGE, document_kind
 from .image_headers import IMAGE_SIGNATURES, image_kind
-from .nifti_header import header_kind
+from .nifti_header import gunzip_head, header_kind
 
 #: (first bytes, the compressor's name, the command that undoes it)
 _COMPRESSORS: tuple[tuple[bytes, str, str], ...] = (
@@ -35,16 +35,29 @@ PEEK: int = 4096
 
 
 def _head(kind: str, data: bytes) -> tuple[bytes, bool]:
-    """The first bytes ``data`` decompresses to (at most :data:`_HEAD`; b"" where they cannot be had), and whether
-    they are whole: :data:`_HEAD` bytes, or all up to the compressed stream's end. Not where the data ends first (or
-    :data:`_READ` does), as a download cut short does: then what they begin as is not said as what the file holds."""
-    inflater = (zlib.decompressobj(16 + zlib.MAX_WBITS) if kind == "gzip" else
-                bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor())
+    """The first bytes ``data`` decompresses to (at most :data:`_HEAD`; b"" where they cannot be had, or a gzip's
+    before what stopped it), and whether they are whole: :data:`_HEAD` bytes, or all up to the compressed stream's end.
+    Not where the data ends first (or :data:`_READ` does), as a download cut short does, or is damaged: then what they
+    begin as is not said as what the file holds."""
+    if kind == "gzip":  # as the NIfTI reader inflates it: member after member (a header split over them was
+        return gunzip_head(data[:_READ], _HEAD)  # 'a gzip-compressed file' in a zip or folder, read alone)
+    inflater = bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor()
     try:
         head = inflater.decompress(data[:_READ], _HEAD)
-    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+    except (OSError, EOFError, ValueError, lzma.LZMAError):
         return b"", False
     return head, len(head) == _HEAD or inflater.eof
+
+
+def peeked(read: Callable[[int], bytes], size: int) -> bytes:
+    """A compressed file's first ``size`` bytes (``read(n)``: its first n), to name what it holds by, or its first
+    :data:`_READ` where those end inside its gzip header (a file name or comment longer than they are) and inflate to
+    nothing, as a file named alone is read: a zip's or folder's gzipped NIfTI volume after a 100 kB name (10 kB in a
+    folder) was 'a gzip-compressed file: ... decompress it', not told to be renamed."""
+    head = read(size)
+    if len(head) == size and head.startswith(b"\x1f\x8b") and not _head("gzip", head)[0]:
+        head = read(_READ)
+    return head
 
 
 def _inner(head: bytes) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .compressed_files import MAGIC, PEEK
+from .compressed_files import MAGIC, PEEK, peeked
 from .dicom_sniff import SNIFF_BYTES, file_head, is_dicom_head, worth_sniffing
 from .image_files import IMAGE_EXTENSIONS, ListedFile, is_hidden_name, is_special_file, unreadable_text, walk_folders
 from .scan_sniff import VOLUME_SUFFIXES
@@ -60,7 +60,7 @@ def scan_folder(folder: Path, left: list[tuple[Path, str]] | None = None) -> tup
 def _peek(path: Path, head: bytes) -> bytes:
     """``head``, or a compressed file's first :data:`~braintumor.compressed_files.PEEK` bytes, to name what it holds
     by (a gzipped DICOM file's 132 are too few to say so): read again only of a file that begins so."""
-    return file_head(path, PEEK) if len(head) == SNIFF_BYTES and head.startswith(MAGIC) else head
+    return peeked(lambda n: file_head(path, n), PEEK) if len(head) == SNIFF_BYTES and head.startswith(MAGIC) else head
 
 
 def _head(path: Path, left: list[tuple[Path, str]] | None = None) -> bytes:

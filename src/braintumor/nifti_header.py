@@ -80,8 +80,28 @@ def gunzip_bounded(data: bytes, size: int, partial: bool = False) -> io.BytesIO:
     piece at a time: a gzip bomb costs what its header declares, never more. A gzip of several members (pigz -i,
     bgzip, concatenated files) goes on from one member to the next, as gzip reads it. ImageError for corrupt or
     truncated data; ``partial``: what was inflated before it instead (to sniff a header: the reader says what fails)."""
+    out, error, _ = _inflated(data, size)
+    if error is not None and not partial:
+        raise error
+    out.seek(0)
+    return out
+
+
+def gunzip_head(data: bytes, size: int) -> tuple[bytes, bool]:
+    """The first ``size`` bytes gzip ``data`` expands to, inflated as :func:`gunzip_bounded` inflates them (member
+    after member, after a gzip header of any length), and whether they are whole: ``size`` bytes, or all it holds,
+    not cut short or damaged before (bytes after a whole member that begin no other, such as zeros, end it, as gzip
+    reads them). What a compressed file holds is named from them (:mod:`.compressed_files`), as the reader reads it:
+    a zip's gzipped NIfTI volume split over members was 'a gzip-compressed file'."""
+    out, error, trailing = _inflated(data, size)
+    return out.getvalue(), error is None or trailing or out.tell() >= size
+
+
+def _inflated(data: bytes, size: int) -> tuple[io.BytesIO, ImageError | None, bool]:
+    """:func:`gunzip_bounded`'s inflation: what was inflated, the error that stopped it (None: none), and whether
+    that error came from bytes after a whole member that gave nothing (trailing bytes, not the start of a member)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out, view, pos, pending, members = io.BytesIO(), memoryview(data), 0, b"", 1
+    out, view, pos, pending, members, begun = io.BytesIO(), memoryview(data), 0, b"", 1, 0
     try:
         while out.tell() < size:
             if inflater.eof:
@@ -91,7 +111,7 @@ def gunzip_bounded(data: bytes, size: int, partial: bool = False) -> io.BytesIO:
                 members += 1
                 if members > MAX_GZIP_MEMBERS:  # 6 M empty ones (120 MB) took 14 s
                     raise ImageError(f"gzip data has more than {MAX_GZIP_MEMBERS:,} members; refused")
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                inflater, begun = zlib.decompressobj(16 + zlib.MAX_WBITS), out.tell()
             if inflater.unconsumed_tail:
                 piece = inflater.unconsumed_tail
             elif pending:
@@ -102,11 +122,11 @@ def gunzip_bounded(data: bytes, size: int, partial: bool = False) -> io.BytesIO:
             if not piece:
                 raise ImageError(GZIP_TRUNCATED)
             out.write(inflater.decompress(piece, size - out.tell()))
-    except (zlib.error, ImageError) as exc:
-        if not partial:
-            raise (exc if isinstance(exc, ImageError) else ImageError(_corrupt_text(exc))) from None
-    out.seek(0)
-    return out
+    except zlib.error as exc:
+        return out, ImageError(_corrupt_text(exc)), members > 1 and out.tell() == begun
+    except ImageError as exc:
+        return out, exc, False
+    return out, None, False
 
 
 def intent_code(data: bytes) -> int:

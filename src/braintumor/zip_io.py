@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from .checkpoint_inputs import CheckpointInput, checkpoint_text, torch_head, torch_layout
-from .compressed_files import MAGIC, compressed_text
+from .compressed_files import MAGIC, compressed_text, peeked
 from .dicom_sniff import is_dicom_head
 from .documents import PAGE, SAVED_PAGE, array_file_text, is_web_page
 from .image_files import is_hidden_name
@@ -217,7 +217,8 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
         elif head.startswith(IMAGE_MAGIC):  # a zipped folder of JPEG slices was "not DICOM or NIfTI", as a text is
             images += 1
         elif head.startswith(MAGIC):  # IM0001.dcm.gz, page.html.gz: was "not DICOM or NIfTI", a gzip of a DICOM file
-            skipped[compressed_text(_zip_head(archive, m, _PEEK)) or "not DICOM or NIfTI"] += 1  # named as alone it is
+            said = compressed_text(peeked(lambda n, m=m: _zip_head(archive, m, n), _PEEK))  # named as alone it is
+            skipped[said or "not DICOM or NIfTI"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
     notes = tuple(f"skipped {counted(n, 'file')} in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
