@@ -10,7 +10,7 @@ import io
 from pydicom.dataset import Dataset
 from pydicom.uid import UID_dictionary
 
-from .dicom_checks import NON_IMAGE_SOP_PREFIXES
+from .dicom_checks import NON_IMAGE_SOP_PREFIXES, transfer_syntax
 from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
 from .dicom_frames import element_name, sop_class
 from .dicom_sniff import _LONG_VRS, raw_encoding
@@ -28,6 +28,7 @@ MAX_HEADER_BYTES: int = 8 * 2**20
 MAX_HEADER_ITEMS: int = 20_000
 _PIXEL_TAGS = (b"\xe0\x7f\x10\x00", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00")  # (7FE0,0010/0008/0009), LE
 _ITEM_TAG = b"\xfe\xff\x00\xe0"
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"  # (FFFE,E0DD), LE: encapsulated pixel data is little endian
 
 
 class TooManyElements(Exception):
@@ -125,7 +126,7 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
     if isinstance(meta_length, int) and start + 12 + meta_length > len(data):  # past its group length's element
         where = "inside its file meta"
     elif dataset is not None and any(t in dataset for t in PIXEL_TAG_NUMBERS):
-        return None
+        return _truncated(data, "inside its pixel data") if _cut_in_closing_delimiter(data, dataset) else None
     else:
         where = ending(data, start, *encoding)
         if where == "" and dataset is not None and not len(dataset):  # cut right after 'DICM' or the file meta
@@ -141,6 +142,15 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         else:
             where = f"inside {where}"
     return _truncated(data, where)
+
+
+def _cut_in_closing_delimiter(data: bytes, dataset: Dataset) -> bool:
+    """Whether compressed pixel data, the dataset's last element, is cut inside the 4 length bytes of the sequence
+    delimiter (FFFE,E0DD) that closes it: pydicom reads it whole (it looks for the tag), where a cut 4 bytes sooner,
+    or anywhere in a fragment, is refused. Its image is whole, but the file is not, as a native file short of one
+    byte is not: refused alike, so that a copy cut short is sent again whole."""
+    at = data.rfind(_SEQUENCE_DELIMITER, max(len(data) - 7, 0))
+    return at >= 0 and max(dataset.keys()) in PIXEL_TAG_NUMBERS and transfer_syntax(dataset).is_compressed
 
 
 def _without_pixels(data: bytes) -> str:
