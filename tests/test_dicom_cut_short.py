@@ -18,9 +18,10 @@ def _truncated(cut: int, where: str) -> str:
             r"download\?\): send the whole file$")
 
 
-def _without_pixels(cut: int) -> str:
-    return (rf"^DICOM file ends at byte {cut:,}, before the pixel data its header describes: cut short in a copy or a "
-            r"download \(send the whole file\), or saved without its pixel data \(export the image with it\)$")
+def _without_pixels(cut: int, after: str) -> str:
+    return (rf"^DICOM file ends at byte {cut:,}, after its {re.escape(after)}, before the pixel data its header "
+            r"describes: cut short in a copy or a download \(send the whole file\), or saved without its pixel data "
+            r"\(export the image with it\)$")
 
 
 def _without_image(cut: int, after: str) -> str:
@@ -48,9 +49,9 @@ def test_a_file_cut_between_elements_before_its_pixel_data_is_truncated(gray, sy
     pixels = max(whole.rfind(b"\xe0\x7f\x10\x00"), whole.rfind(b"\x7f\xe0\x00\x10"))
     rows = max(whole.find(b"\x28\x00\x10\x00"), whole.find(b"\x00\x28\x00\x10"))
     bits = max(whole.find(b"\x28\x00\x00\x01"), whole.find(b"\x00\x28\x01\x00"))  # (0028,0100) Bits Allocated
-    for cut in (pixels, bits):
+    for cut, after in ((pixels, "Pixel Representation element (0028,0103)"), (bits, "Columns element (0028,0011)")):
         assert rows < cut
-        with pytest.raises(ImageError, match=_without_pixels(cut)):
+        with pytest.raises(ImageError, match=_without_pixels(cut, after)):
             read_volumes(whole[:cut], name="x.dcm")
     meta_end = 144 + int.from_bytes(whole[140:144], "little")
     with pytest.raises(ImageError, match=_truncated(meta_end + 3, "inside an element's tag and length")):
@@ -139,7 +140,7 @@ def test_a_raw_dataset_cut_short_is_truncated(gray):
     whole = _raw(gray)
     pixels = whole.index(b"\xe0\x7f\x10\x00")
     name = whole.index(b"\x10\x00\x10\x00")  # (0010,0010) Patient Name, implicit VR: 4-byte length, then its value
-    with pytest.raises(ImageError, match=_without_pixels(pixels)):
+    with pytest.raises(ImageError, match=_without_pixels(pixels, "Pixel Representation element (0028,0103)")):
         read_volumes(whole[:pixels], name="IM00001")
     for cut, where in ((name + 10, "inside a header value"), (name + 3, "inside an element's tag and length")):
         with pytest.raises(ImageError, match=_truncated(cut, where)):
@@ -219,5 +220,5 @@ def test_a_whole_image_file_saved_without_its_pixel_data_is_not_only_told_to_be_
     ds = make_dataset(gray)
     del ds.PixelData
     whole = to_bytes(ds)
-    with pytest.raises(ImageError, match=_without_pixels(len(whole))):
+    with pytest.raises(ImageError, match=_without_pixels(len(whole), "Pixel Representation element (0028,0103)")):
         read_volumes(whole, name="x.dcm")

@@ -24,8 +24,9 @@ _WHERE = "|".join((
 _SAID = "|".join((
     rf"DICOM file is truncated: it ends at byte {{cut}}, ({_WHERE}) \(cut short in a copy or a download\?\): send the "
     r"whole file",
-    r"DICOM file ends at byte {cut}, before the pixel data its header describes: cut short in a copy or a download "
-    r"\(send the whole file\), or saved without its pixel data \(export the image with it\)",
+    r"DICOM file ends at byte {cut}, after its ([A-Z][\w' ]+ )?element \([0-9A-F]{4},[0-9A-F]{4}\), before the pixel "
+    r"data its header describes: cut short in a copy or a download \(send the whole file\), or saved without its "
+    r"pixel data \(export the image with it\)",
     r"DICOM file ends at byte {cut}, after its ([A-Z][\w' ]+ )?element \([0-9A-F]{4},[0-9A-F]{4}\), before the Rows, "
     r"Columns and pixel data of its image: cut short in a copy or a download \(send the whole file\), or saved "
     r"without its image \(export the image with it\)",

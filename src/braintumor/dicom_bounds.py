@@ -133,7 +133,7 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
             return _truncated(data, _before_any_element(dataset))
         if where == "" and dataset is not None and any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and sop_class(dataset).strip() != _MR_SPECTROSCOPY:
-            return _without_pixels(data)
+            return _without_pixels(data, _last_element(dataset))
         if where == "" and dataset is not None and not any(k in dataset for k in _IMAGE_DESCRIBED) \
                 and _image_class(dataset):  # cut between elements before them: it was 'has no pixel data'
             return _without_image(data, _last_element(dataset))
@@ -153,13 +153,14 @@ def _cut_in_closing_delimiter(data: bytes, dataset: Dataset) -> bool:
     return at >= 0 and max(dataset.keys()) in PIXEL_TAG_NUMBERS and transfer_syntax(dataset).is_compressed
 
 
-def _without_pixels(data: bytes) -> str:
-    """A file whose bytes end whole, at an element's end, where the pixel data its header describes would follow: cut
-    short there, or a complete file saved without its Pixel Data (a header-only export, an anonymizer that dropped
-    it). Its bytes cannot tell the two apart, and 'truncated: send the whole file' sent the owner of a header-only file
-    to resend what no copy mends."""
-    return (f"DICOM file ends at byte {len(data):,}, before the pixel data its header describes: cut short in a copy "
-            "or a download (send the whole file), or saved without its pixel data (export the image with it)")
+def _without_pixels(data: bytes, last: str) -> str:
+    """A file whose bytes end whole, after its ``last`` element (:func:`_last_element`), where the pixel data its
+    header describes would follow: cut short there, or a complete file saved without its Pixel Data (a header-only
+    export, an anonymizer that dropped it). Its bytes cannot tell the two apart, and 'truncated: send the whole file'
+    sent the owner of a header-only file to resend what no copy mends."""
+    return (f"DICOM file ends at byte {len(data):,}, after its {last}, before the pixel data its header describes: "
+            "cut short in a copy or a download (send the whole file), or saved without its pixel data (export the "
+            "image with it)")
 
 
 def _without_image(data: bytes, last: str) -> str:
