@@ -22,6 +22,7 @@ from .dicom_survey import SurveyFile, parse_file, series_named, survey
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .ood import foreign_modalities
+from .reason_counts import by_wording
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES, BudgetError, budget_error, read_path
 from .volume_objects import Volume
 from .wording import counted
@@ -53,7 +54,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
     parsed: dict[int, tuple] | None = {} if per_input or single else None
     groups, skipped, read = survey(items, max_slices, single, parsed, per_input)
     where = " in this input" if len(groups) > 1 else ""  # input-wide, not one series' own
-    notes = tuple(f"skipped {counted(n, 'file')}{where}: {why}" for why, n in sorted(skipped.items()))
+    notes = tuple(f"skipped {counted(n, 'file')}{where}: {why}" for why, n in by_wording(skipped))
     if not groups:
         raise ImageError("no DICOM image found" + (f" ({'; '.join(notes + besides)})" if notes + besides else ""))
     ordered = sorted(groups.values(), key=lambda g: g[0].number)
@@ -74,10 +75,10 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                 volumes.append(volume)
         if not volumes:
             raise ImageError("no DICOM image could be decoded (" + "; ".join(
-                notes + tuple(f"{counted(n, 'file')}: {why}" for why, n in sorted(lost.items())) + besides) + ")")
+                notes + tuple(f"{counted(n, 'file')}: {why}" for why, n in by_wording(lost)) + besides) + ")")
         if lost:  # a whole series undecodable: said on the series that remain
             gone = tuple(f"skipped a series whose {counted(n, 'file')} failed: {why}"
-                         for why, n in sorted(lost.items()))
+                         for why, n in by_wording(lost))
             volumes = [dataclasses.replace(v, notes=v.notes + gone) for v in volumes]
         yield from volumes
         return
@@ -91,7 +92,7 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             continue
         volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed, files[j])
         if isinstance(volume, Counter):
-            why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in sorted(volume.items()))
+            why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in by_wording(volume))
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes,
                          error=f"no image of this series could be decoded ({why})", file=files[j])
         else:
@@ -184,7 +185,7 @@ def _decode_series(display: str, items: list[tuple[str, Callable[[], bytes]]], f
     spacing = tuple(f"{counted(n, 'image')} with {doubt}: ignored, pixels taken as square"
                     for doubt, n in sorted(Counter(doubt for _, _, doubt in kept if doubt).items()))
     series_note = (f"{count} series found; this is series {j + 1}{series_named(slices[0].meta)}",) if count > 1 else ()
-    own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in sorted(failed.items()))
+    own = tuple(f"skipped {counted(n, 'file')} of this series: {why}" for why, n in by_wording(failed))
     if n_unfinite := sum(n for owner, n in unfinite.items() if owner not in broken):
         own += (f"left out {counted(n_unfinite, 'image')} with no finite pixel value (all NaN or infinite)",)
     ignored = ignored_notes([unreadable[id(ds)] for ds, _, _ in group if id(ds) not in broken])

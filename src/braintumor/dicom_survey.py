@@ -19,6 +19,7 @@ from .dicom_frames import drop_unreadable, header_number, modality_read, safe_me
 from .dicom_io import read_dataset
 from .dicom_order import file_planes, is_localizer, localizer_images
 from .image_io import ImageError
+from .reason_counts import by_wording
 from .volume_io import MAX_SLICES
 from .wording import counted
 
@@ -118,7 +119,7 @@ def _past_limit(groups: dict[str, list[SurveyFile]], uid: str, localizers: dict[
 def _unusable_text(skipped: Counter[str], read: int, files: int, limit: int) -> str:
     """The refusal of an input whose first ``read`` of its ``files`` files hold more than ``limit`` with no usable
     image (:func:`survey`), with why each was skipped."""
-    why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in sorted(skipped.items()))
+    why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in by_wording(skipped))
     return (f"the DICOM input's {files:,} files hold more than {limit:,} files with no usable image (of the first "
             f"{read:,} read: {why}); the limit is {limit:,} per input: send its image files only")
 

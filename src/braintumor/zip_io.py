@@ -24,6 +24,7 @@ from .image_files import is_hidden_name
 from .image_headers import other_format
 from .image_io import ImageError
 from .nifti_header import PAIR_IMAGE_ENDINGS
+from .reason_counts import by_wording
 from .scan_sniff import IMAGE_MAGIC
 from .volume_io import MAX_INPUT_PIXELS, MAX_SLICES, MAX_VOLUME_BYTES
 from .volume_objects import Volume
@@ -221,7 +222,7 @@ def iter_zip(data: bytes, display: str, max_slices: int = MAX_SLICES, max_pixels
             skipped[said or "not DICOM or NIfTI"] += 1
         else:
             skipped["not DICOM or NIfTI"] += 1
-    notes = tuple(f"skipped {counted(n, 'file')} in the zip: {why}" for why, n in sorted(skipped.items())) + tuple(
+    notes = tuple(f"skipped {counted(n, 'file')} in the zip: {why}" for why, n in by_wording(skipped)) + tuple(
         f"skipped {counted(n, f + ' file')} in the zip, {unread_format_text(n)}" for f, n in sorted(formats.items()))
     if images:
         notes += (f"skipped {counted(images, 'image')} in the zip (JPEG, PNG, BMP, TIFF or WebP): a zip is read for "
