@@ -222,3 +222,19 @@ def test_a_whole_image_file_saved_without_its_pixel_data_is_not_only_told_to_be_
     whole = to_bytes(ds)
     with pytest.raises(ImageError, match=_without_pixels(len(whole), "Pixel Representation element (0028,0103)")):
         read_volumes(whole, name="x.dcm")
+
+
+@pytest.mark.parametrize("stray", [b"\xfe\xff\x0d\xe0", b"\xfe\xff\xdd\xe0"])  # an item's, a sequence's delimiter
+def test_a_stray_delimiter_after_the_file_meta_is_no_element_not_an_empty_dataset(gray, stray):
+    """pydicom reads nothing past a delimiter that closes nothing where the first element belongs: 'DICOM file's
+    dataset is empty: no data elements after its preamble and file meta', of a file with bytes there, or 'has no
+    pixel data (MR Image Storage)' where it kept the delimiter as an element."""
+    whole = _encoded(gray, "ExplicitVRLittleEndian")
+    meta_end = 144 + int.from_bytes(whole[140:144], "little")
+    said = (r"^DICOM file holds no data element this reader can read after its {} \({}\): what follows it is no "
+            r"element \(a stray delimiter, or bytes that are none\), and no pixel data: damaged, or written wrongly by "
+            r"the software that exported it: export it again and send that$")
+    with pytest.raises(ImageError, match=said.format("file meta", "which names MR Image Storage")):
+        read_volumes(whole[:meta_end] + stray + bytes(4), name="x.dcm")
+    with pytest.raises(ImageError, match=said.format("'DICM' marker", "no SOP Class UID")):
+        read_volumes(whole[:132] + stray + bytes(4), name="x.dcm")

@@ -120,12 +120,17 @@ def _article(name: str) -> str:
 
 
 def _no_pixels(ds: Dataset, sop: str, name: str | None) -> str:
-    """Why a file without pixel data is refused, saying what it holds: a file of nothing after its 'DICM' marker (or
-    its file meta) was 'no pixel data (unregistered SOP class)', of a file with no SOP class at all."""
+    """Why a file without pixel data is refused, saying what it holds. One whose dataset holds no element but stray
+    delimiters (FFFE,E00D/E0DD, which close nothing; pydicom reads no further) was 'dataset is empty: no data elements
+    after its preamble and file meta', or 'no pixel data (MR Image Storage)' where it kept the delimiter: one cut
+    right after its 'DICM' marker or file meta is told it was cut (:mod:`braintumor.dicom_bounds`), and no writer
+    saves an empty dataset, so what reaches here holds bytes that are no element."""
     what = name or ("an unregistered SOP class" if sop else "")
-    if not len(ds):  # (a SOP class here is its file meta's)
-        return ("DICOM file's dataset is empty: no data elements after its preamble and file meta ("
-                + (f"which name {what}; " if what else "no SOP Class UID, ") + "no pixel data)")
+    if min(ds.keys(), default=0xFFFE0000) >> 16 == 0xFFFE:  # delimiters only (a SOP class here is its file meta's)
+        after = "file meta" if set(ds.file_meta.keys()) - {0x00020010} else "'DICM' marker"  # (TS: the reader's)
+        return (f"DICOM file holds no data element this reader can read after its {after} ("
+                + (f"which names {what}" if what else "no SOP Class UID") + "): what follows it is no element (a "
+                f"stray delimiter, or bytes that are none), and no pixel data: {EXPORT_AGAIN}")
     return f"DICOM file has no pixel data ({name or ('unregistered SOP class' if sop else 'and no SOP Class UID')})"
 
 
