@@ -53,3 +53,20 @@ def test_a_scan_the_model_failed_on_nowhere_does_not_speak_of_it_in_its_strip(se
         assert caption.endswith("(unlike brain MRI, or turned) or unreadable."), caption
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_an_upload_the_model_failed_on_alone_keeps_its_card(server, chromium, nan_for, test_images, js):  # noqa: F811
+    """Nothing answered and the model at fault (the 503): the card says the server's sentence and the Done line "not
+    analysed", with JavaScript (the 503's results) as without (the page showed the sentence alone, no card)."""
+    bad = test_images["meningioma"][0]
+    nan_for(bad)
+    context, page = sent_page(chromium, server, [{"name": "b.jpg", "mimeType": "image/jpeg",
+                                                  "buffer": bad.read_bytes()}], js)
+    try:
+        done = " ".join(page.locator("#page-status").inner_text().split())
+        assert done == ("Done: 0 classified, 1 not analysed: the server's model failed; tell its operator (see "
+                        "below)."), done
+        assert "The server's model gave scores that are not finite" in page.locator("#results").inner_text()
+    finally:
+        context.close()

@@ -129,6 +129,7 @@ def test_the_web_app_answers_a_503_that_says_the_model_failed(tmp_path, test_ima
     for query in ("", "?heatmap=1"):
         r = client.post(f"/api/v1/predict{query}", data={"file": [(io.BytesIO(data), "a.jpg")]},
                         content_type="multipart/form-data")
-        assert (r.status_code, r.get_json()) == (503, {"error": MODEL_FAILED})
+        assert (r.status_code, r.get_json()) == (503, {"error": MODEL_FAILED,
+                                                       "results": [{"path": "a.jpg", "error": MODEL_FAILED}]})
     page = client.post("/", data={"file": [(io.BytesIO(data), "a.jpg")]}, content_type="multipart/form-data")
     assert page.status_code == 503 and "The server&#39;s model gave scores that are not finite" in page.text

@@ -82,10 +82,43 @@ def test_the_api_answers_the_other_files_and_says_which_one_the_model_failed(clf
     metrics = client.get("/metrics").text
     assert 'braintumor_errors_total{kind="model_failure"} 1.0' in metrics
     assert 'braintumor_errors_total{kind="invalid_image"} 0.0' in metrics  # not counted as the upload's fault
-    # every file the model failed on (nothing answered): the 503 as for one file, not a 400 that blamed the upload
+    # every file the model failed on (nothing answered): the 503 as for one file, not a 400 that blamed the upload;
+    # each file's record kept (it said only the sentence: which file the model failed on, and why c.jpg was not read,
+    # were lost), as the OpenAPI document describes it
     files = [(io.BytesIO(bad.read_bytes()), "b.jpg"), (io.BytesIO(b"not an image"), "c.jpg")]
     r = client.post(f"/api/v1/predict{query}", data={"file": files}, content_type="multipart/form-data")
-    assert (r.status_code, r.get_json()) == (503, {"error": MODEL_FAILED})
+    body = r.get_json()
+    assert (r.status_code, body["error"]) == (503, MODEL_FAILED), body
+    assert body["results"][0] == {"path": "b.jpg", "error": MODEL_FAILED}
+    assert body["results"][1]["path"] == "c.jpg" and body["results"][1]["error"].startswith("not a recognised image")
+    assert set(body) == {"error", "results"}
+    _matches_the_documented_503(client, body)
+
+
+def _matches_the_documented_503(client, body: dict) -> None:
+    """``body`` is valid for predict's 503 in the app's OpenAPI document."""
+    import jsonschema
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schema = doc["paths"]["/api/v1/predict"]["post"]["responses"]["503"]["content"]["application/json"]["schema"]
+    jsonschema.validate(body, {**schema, "components": doc["components"]}, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_page_without_javascript_keeps_each_files_card_when_none_was_answered(clf, nan_for, test_images):
+    """The no-JavaScript page's 503 showed the sentence alone: no card said which file the model failed on, nor why
+    the other was not read. Its cards and Done line now come with it, as the page's script shows them."""
+    from braintumor.web import create_app
+
+    client = create_app(classifier=clf).test_client()
+    bad = test_images["meningioma"][0]
+    nan_for(bad)
+    files = [(io.BytesIO(bad.read_bytes()), "b.jpg"), (io.BytesIO(b"not an image"), "c.jpg")]
+    page = client.post("/", data={"file": files}, content_type="multipart/form-data")
+    assert page.status_code == 503, page.text
+    assert 'status-text">The server&#39;s model gave scores that are not finite' in page.text  # b.jpg's card
+    assert "b.jpg" in page.text and "c.jpg" in page.text and "Not a recognised image" in page.text
+    assert ('Done: 0 classified, <a class="status-link" href="#card-2">1 unreadable</a>, 1 not analysed: the '
+            "server&#39;s model failed; tell its operator (see below)." in page.text), page.text[-3000:]
 
 
 def test_the_page_without_javascript_answers_the_other_files(clf, nan_for, test_images):

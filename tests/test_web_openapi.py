@@ -64,8 +64,10 @@ def test_document_is_valid_openapi(doc):
 
 def test_every_documented_response_matches_real_responses(client, doc, test_images):
     cases = _requests(test_images["glioma"][0].read_bytes())
+    # "default": a 500 (a bug), which test_web_openapi_walk.py makes on every route; predict's 503 needs a model whose
+    # scores are not finite: test_model_scores_per_file.py makes one and checks it against this document
     documented = {(p, m, s) for p, ops in doc["paths"].items() for m, op in ops.items() for s in op["responses"]
-                  if s != "default"}  # a 500 (a bug): test_web_openapi_walk.py makes one on every route
+                  if s != "default" and (p, m, s) != ("/api/v1/predict", "post", "503")}
     assert documented == set(cases), "each documented response needs a real request here, and vice versa"
     for (path, method, status), requests in cases.items():
         schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]

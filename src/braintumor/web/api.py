@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 from ..sessions import is_int8
 from ..wording import listed
 from .inference import HEATMAP_OFF, HEATMAP_ON, model_card, read_uploads, state, status_for
-from .model_failures import refuse_if_model_failed
+from .model_failures import MODEL_FAILED, ModelFailed, model_failed_all
 from .monitoring import observe_results
 from .openapi import openapi_document
 from .volumes import classify_entries, flatten
@@ -29,8 +29,9 @@ def predict():
     records, series = flatten(classify_entries(st.classifier, uploads, heatmap=heatmap and st.cam,
                                                max_slices=st.max_slices, max_pixels=st.max_request_pixels))
     observe_results(records)
-    refuse_if_model_failed(records)  # nothing answered, the model at fault: its 503
     body = {"results": records, **({"series": series} if series else {})}
+    if model_failed_all(records):  # nothing answered, the model at fault: its 503, with each file's record
+        return jsonify(error=MODEL_FAILED, **body), ModelFailed.code
     return jsonify(body), status_for(records)
 
 

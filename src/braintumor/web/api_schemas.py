@@ -27,6 +27,9 @@ def component_schemas(classes: list[str]) -> dict:
              "required": classes, "additionalProperties": False}
     b64 = {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png"}
     number = {"type": "number"}
+    answers = {"results": {"type": "array", "items": {"oneOf": [ref("Prediction"), ref("FileError")]}},
+               "series": {"type": "array", "items": ref("Series"),
+                          "description": "One summary per multi-slice upload (absent if none)."}}
     where = {  # which slice of a volume upload a record is about (absent for 2-D images)
         "slice": {"type": "integer", "minimum": 0, "description": "0-based slice index, in anatomical order; "
                   "present when the upload has more than one slice."},
@@ -157,10 +160,17 @@ def component_schemas(classes: list[str]) -> dict:
         },
         "PredictResponse": {
             "type": "object",
-            "properties": {"results": {"type": "array", "items": {"oneOf": [ref("Prediction"), ref("FileError")]}},
-                           "series": {"type": "array", "items": ref("Series"),
-                                      "description": "One summary per multi-slice upload (absent if none)."}},
+            "properties": answers,
             "required": ["results"],
+            "additionalProperties": False,
+        },
+        "ModelFailure": {
+            "type": "object",
+            "description": "No file was answered and the server's model gave scores that are not finite for one at "
+                           "least: `error` says so, and each file's record is kept (which file, and why each other "
+                           "one was not read).",
+            "properties": {"error": {"type": "string"}, **answers},
+            "required": ["error", "results"],
             "additionalProperties": False,
         },
         "Error": {

@@ -2,10 +2,12 @@
 that are not finite, from a damaged or wrongly converted model file). Among several files, that file's record says so
 (``{"path", "error": MODEL_FAILED}``, counted as a ``model_failure``) and the others are answered: one such file lost
 the whole request's answers. A request with no file answered and the model at fault for one, a single upload's
-included (the page's script sends each file on its own), is a 503 with the sentence, through the app's HTTP error
-path (the JSON ``{"error": ...}`` or the page): the upload is not at fault (a 400 would say it was), and only the
-server's operator can mend it. Never the generic 500 "internal error" it was, which said nothing; the operator's log
-gets the model's own words (its file, no upload's name or content).
+included (the page's script sends each file on its own), is a 503 with the sentence (:func:`model_failed_all`): the
+upload is not at fault (a 400 would say it was), and only the server's operator can mend it. Its body keeps each
+file's record (``{"error": ..., "results": [...]}``; the page its cards and Done line): among several files, the 503
+said only the sentence, and which file the model failed on and why the others were not read was lost. Never the
+generic 500 "internal error" it was, which said nothing; the operator's log gets the model's own words (its file, no
+upload's name or content).
 """
 
 from __future__ import annotations
@@ -48,10 +50,9 @@ def model_failed(rec: dict) -> bool:
     return rec.get("error") == MODEL_FAILED
 
 
-def refuse_if_model_failed(records: list[dict]) -> None:
-    """Raise :class:`ModelFailed` when no record was answered and the model failed on any of them."""
-    if records and all("error" in r for r in records) and any(model_failed(r) for r in records):
-        raise ModelFailed()
+def model_failed_all(records: list[dict]) -> bool:
+    """Whether no record was answered and the model failed on one of them at least: a :class:`ModelFailed` 503."""
+    return bool(records) and all("error" in r for r in records) and any(model_failed(r) for r in records)
 
 
 def answer_model_failures(app: Flask) -> None:

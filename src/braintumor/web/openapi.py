@@ -102,13 +102,14 @@ def openapi_document(st: WebState, root: str = "") -> dict:
             "501": _json(error, "The body is in a transfer coding other than chunked (`Transfer-Encoding: gzip, "
                                 "chunked`): send it as it is, with a Content-Length or `Transfer-Encoding: chunked` "
                                 "alone."),
+            "503": _json(ref("ModelFailure"), "No file was answered and the server's model gave scores that "
+                                              "are not finite for one at least (its file damaged: the operator's "
+                                              "to replace): `error` says so, `results` keeps each file's record; "
+                                              "among files answered, such a file is its own FileError (200)."),
         },
     }
     # a 500 is a bug, and never carries a traceback; 404 and 405 belong to no operation: info's description says them
-    other = {"default": _json(error, "Any other error (500: a bug, never expected; 503: no file answered, the "
-                                     "server's model having given scores that are not finite for one at least, its "
-                                     "file damaged: the operator's to replace; among files answered, such a file is "
-                                     "its own FileError), as `{\"error\": sentence}`.")}
+    other = {"default": _json(error, "Any other error (500: a bug, never expected), as `{\"error\": sentence}`.")}
     no_query = _json(error, "A query parameter: this route takes none (`error` names it).")
     return {
         "openapi": "3.1.0",

@@ -38,7 +38,7 @@ from ..wording import (
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
-from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, refuse_if_model_failed
+from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, ModelFailed, model_failed_all
 from .monitoring import observe_results
 from .volumes import classify_entries, flatten
 
@@ -284,6 +284,7 @@ def upload():
         entry.copy = copies[entry.upload]
     records = flatten(entries)[0]
     observe_results(records)
-    refuse_if_model_failed(records)  # nothing answered, the model at fault: its 503
+    # nothing answered, the model at fault: its 503, each file's card and the Done line kept (as the script shows it)
+    status = ModelFailed.code if model_failed_all(records) else status_for(records)
     return render_template("index.html", entries=entries, message=None, done=done_text(entries, len(uploads)),
-                           state=st), status_for(records)
+                           state=st), status
