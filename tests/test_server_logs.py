@@ -145,6 +145,15 @@ def test_a_logged_path_is_percent_encoded(path_info, logged):
     assert logged_path({"PATH_INFO": path_info}, 404) == UNKNOWN_PATH
 
 
+def test_options_asterisk_is_logged_as_its_asterisk(tiny_classifier):
+    """``OPTIONS *`` (answered 204: web/options.py) was logged as a path the app does not have (``-``)."""
+    from braintumor.web import create_app
+
+    url_map, environ = create_app(classifier=tiny_classifier).url_map, {"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "*"}
+    assert logged_path(environ, 204, url_map) == "*"
+    assert logged_path({**environ, "REQUEST_METHOD": "GET"}, 404, url_map) == UNKNOWN_PATH
+
+
 @pytest.mark.parametrize(("method", "path", "headers", "status", "logged"), [
     ("GET", "/JANE_DOE.jpg", {"Host": "evil.example"}, 400, UNKNOWN_PATH),  # refused Host: before routing's 404
     ("POST", "/api/v1/predict/JANE_DOE.dcm", {"Host": "a..b"}, 400, UNKNOWN_PATH),  # no host name at all

@@ -389,6 +389,21 @@ def test_options_and_a_wrong_method_on_metrics_answer_without_html(client):
     assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
+@pytest.mark.parametrize("accept", ["*/*", "application/json", "text/html"])
+def test_options_asterisk_is_answered_as_options_on_a_route(client, accept):
+    """``OPTIONS *`` (the server's own options, RFC 9110 9.3.7) matched no route: the 404 page, HTML to a JSON client
+    too. It is the 204 of an OPTIONS on a route, its Allow every method a route takes; ``/*`` is a path (404)."""
+    r = client.open("*", method="OPTIONS", headers={"Accept": accept})
+    assert (r.status_code, r.data, r.headers.get("Content-Type")) == (204, b"", None)
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Request-ID"]
+    assert client.options("/*").status_code == 404
+    assert client.open("*", method="OPTIONS", headers={"Host": "evil.example"}).status_code == 204  # none refused
+    assert create_app(classifier=client.application.extensions["braintumor"].classifier,
+                      allowed_hosts=["x.example"]).test_client().open(
+        "*", method="OPTIONS", headers={"Host": "evil.example"}).status_code == 400  # a Host not answered: as before
+
+
 def test_a_preflight_from_another_origin_is_given_no_cors_headers(client):
     """docs/WEB.md: the API is same-origin only; a CORS header added one day (flask-cors is often at hand) is a
     decision to make in the docs too."""

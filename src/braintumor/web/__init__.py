@@ -39,6 +39,7 @@ from .multipart_errors import (
     EndAtLimit,
     multipart_problem,
 )
+from .options import answer_server_options
 from .origins import refuse_cross_site
 from .request_ids import init_request_ids
 from .server_logs import log_unexpected, with_logged_path
@@ -235,6 +236,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
     refuse_transfer_codings(app)  # a body in gzip, chunked: 501, not the compressed bytes read as the file
     discard_unread_bodies(app)  # a body left unread (those refusals, 404, 405, 415): read and dropped before the answer
     answer_model_failures(app)  # a model whose scores are not finite: a 503 that says so, not the generic 500
+    answer_server_options(app)  # OPTIONS *: 204 with the Allow header, as on a route (it was the 404 page)
 
     @app.after_request
     def _security_headers(response):

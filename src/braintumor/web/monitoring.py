@@ -28,6 +28,7 @@ from ..series import turned
 from ..sessions import is_int8
 from ..wording import LOWER_CONFIDENCE, UNREADABLE
 from .model_failures import model_failed
+from .options import is_server_options
 from .stats import summarize
 
 #: Where the metrics live in ``app.extensions``.
@@ -39,8 +40,9 @@ NOT_COUNTED = frozenset({"monitoring.metrics", "monitoring.stats"})
 ERRORS_ONLY = frozenset({"static"})
 #: The endpoint label of requests that matched no route (404, 405).
 UNMATCHED = "unmatched"
-#: The endpoint label of an OPTIONS request to a route (Flask answers it for every route, 204): under the route's own
-#: label, a preflight or probe was an ``api.predict`` request of 0.1 ms, and the prediction latency p95 fell with them.
+#: The endpoint label of an OPTIONS request to a route (Flask answers it for every route, 204), and of ``OPTIONS *``
+#: (web/options.py): under the route's own label, a preflight or probe was an ``api.predict`` request of 0.1 ms, and
+#: the prediction latency p95 fell with them.
 OPTIONS = "options"
 #: Seconds; from a health check (~1 ms) to a full batch with heat maps (seconds).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -236,7 +238,7 @@ def _finished(response: Response) -> Response:
     started = g.pop("braintumor_started", None)
     if endpoint in NOT_COUNTED or started is None or (endpoint in ERRORS_ONLY and response.status_code < 400):
         return response
-    if request.method == "OPTIONS" and endpoint != UNMATCHED:
+    if request.method == "OPTIONS" and (endpoint != UNMATCHED or is_server_options(request.environ)):
         endpoint = OPTIONS
     _count(current_app.extensions[EXTENSION], endpoint, response.status_code, time.perf_counter() - started)
     return response

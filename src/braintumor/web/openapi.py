@@ -124,9 +124,9 @@ def openapi_document(st: WebState, root: str = "") -> dict:
                                 "site (as predict's 403 says; before a 404 or 405), and 501 on every path for a body "
                                 "in a transfer coding other than chunked (as predict's 501 says). Every path that "
                                 "answers GET also answers HEAD (its GET's status and headers, without the body), and "
-                                "OPTIONS answers 204 on every path (with the Allow header). A path with repeated "
-                                "slashes (`/api//v1/model`) answers 308 to its route, with a relative Location and an "
-                                "Error body too."},
+                                "OPTIONS answers 204 on every path (with the Allow header), and to `OPTIONS *`. A "
+                                "path with repeated slashes (`/api//v1/model`) answers 308 to its route, with a "
+                                "relative Location and an Error body too."},
         "servers": [{"url": root or "/"}],
         "paths": {
             "/api/v1/predict": {"post": {**predict, "operationId": "predict",

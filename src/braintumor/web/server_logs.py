@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, RequestRedirect, Rule
 
 from ..log_privacy import LOGGED_METHOD_KEY, LOGGED_PATH_KEY, UNNAMED, logged_method, traceback_without_text
+from .options import is_server_options
 from .request_ids import request_id
 
 #: How waitress's logger words a request it was serving when the app raised or the client left: the request's path
@@ -32,7 +33,9 @@ def logged_path(environ: dict, status: int, url_map: Map | None = None) -> str:
     """The path an access log shows for a request answered ``status``: its own, percent-encoded, without the query
     string, or :data:`UNKNOWN_PATH` for a path the app does not have: a 404, and with ``url_map`` (the app's routes) a
     path none of them takes or a static file not served, whatever the status (a refused Host, a 405, answered before
-    any 404 could be)."""
+    any 404 could be). ``OPTIONS *`` shows its ``*`` (web/options.py), which names no path."""
+    if is_server_options(environ) and status != 404:
+        return "*"
     if status == 404 or (url_map is not None and not _has_path(url_map, environ, status)):
         return UNKNOWN_PATH
     path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
