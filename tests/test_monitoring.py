@@ -98,6 +98,49 @@ def test_model_info_tells_the_int8_copy_from_the_float_model(tiny_classifier):
     assert one == 1 and info["quantized"] == "true" and info["version"] == meta["model_version"]
 
 
+def test_a_client_gone_mid_upload_is_a_disconnect_not_a_bad_request(tiny_classifier, caplog):
+    """A client that closed its connection before the end of its body (a tab closed, a network dropped) was counted as
+    a ``bad_request``, timed as a refusal, and said nothing in the log: a flaky network looked like broken clients.
+    Still answered 400 (a client that only half-closed reads why), counted and logged as a ``client_disconnect``."""
+    app = create_app(classifier=tiny_classifier)
+    client, inner = app.test_client(), app.wsgi_app
+
+    def as_werkzeugs_server(environ, start_response):  # it sets no wsgi.input_terminated (gunicorn: True)
+        if environ.get("wsgi.input_terminated") is False:
+            del environ["wsgi.input_terminated"]
+        return inner(environ, start_response)
+
+    app.wsgi_app = as_werkzeugs_server
+    boundary = "x" * 24
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode() + bytes(100)
+
+    def cut(body: bytes, content_type: str, gunicorn: bool = True, path: str = "/api/v1/predict"):
+        """``body`` under a Content-Length of 5000: as gunicorn hands it over (a stream that ends), or as Werkzeug's
+        development server does (its ClientDisconnected)."""
+        return client.post(path, input_stream=io.BytesIO(body), content_type=content_type, headers={"Accept": "*/*"},
+                           environ_overrides={"CONTENT_LENGTH": "5000", "wsgi.input_terminated": gunicorn})
+
+    assert cut(b"\xff\xd8" + bytes(100), "image/jpeg").get_json()["error"].startswith(
+        "the request body ended after 102 of the 5,000 bytes its Content-Length announced: the upload was cut short")
+    assert "ended after" in cut(form, f"multipart/form-data; boundary={boundary}").get_json()["error"]
+    page = cut(form, f"multipart/form-data; boundary={boundary}", path="/")
+    assert page.status_code == 400 and "The request body ended after" in page.text
+    assert cut(b"\xff\xd8" + bytes(100), "image/jpeg", gunicorn=False).get_json() == {"error": (
+        "the request body ended before its end (the connection closed early): the upload was cut short; send the "
+        "file again")}  # was "The browser (or proxy) sent a request that this server could not understand."
+    assert client.post("/api/v1/predict", data=b"", content_type="image/jpeg").status_code == 400  # a bad request
+    m = scrape(client)
+    assert value(m, "braintumor_errors_total", kind="client_disconnect") == 4
+    assert value(m, "braintumor_errors_total", kind="bad_request") == 1
+    assert value(m, "braintumor_http_requests_total", status="400") == 5  # what was answered
+    assert value(m, "braintumor_http_request_duration_seconds_count") == 1  # the client's time is not timed
+    said = [r.getMessage() for r in caplog.records if "disconnected" in r.getMessage()]
+    assert len(said) == 4 and all(s.startswith("client disconnected before the end of its request body (request id ")
+                                  for s in said), said
+    assert client.get("/api/v1/stats").get_json()["errors"] == {"client_disconnect": 4, "bad_request": 1}
+
+
 def _page_label(page) -> str:
     """The class the no-JavaScript page reported, from its top bar."""
     html = page.get_data(as_text=True)
@@ -317,7 +360,7 @@ def test_known_series_are_there_from_the_start_at_zero(app, tiny_classifier):
     classes = dict.fromkeys(tiny_classifier.classes, 0)
     assert {lab["label"]: v for lab, v in m["braintumor_predictions_total"]} == classes
     kinds = {"bad_request", "not_found", "method_not_allowed", "too_large", "client_error", "internal", "invalid_image",
-             "model_failure", "timeout"}
+             "model_failure", "timeout", "client_disconnect"}
     assert {lab["kind"]: v for lab, v in m["braintumor_errors_total"]} == dict.fromkeys(kinds, 0)
     assert app.test_client().get("/api/v1/stats").get_json()["errors"] == {}  # the JSON lists the errors there were
 

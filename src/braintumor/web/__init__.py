@@ -37,7 +37,7 @@ from .multipart_errors import (
     NO_BOUNDARY,
     DelimiterWatch,
     EndAtLimit,
-    multipart_problem,
+    multipart_refusal,
 )
 from .options import answer_server_options
 from .origins import refuse_cross_site
@@ -109,7 +109,7 @@ class StableBoundaryParser(FormDataParser):
         except ValueError as exc:
             if watch.read_failed:  # the body's stream, not its form: an empty form, as Werkzeug gives
                 return stream, self.cls(), self.cls()
-            raise BadRequest(multipart_problem(exc, watch, content_length)) from None
+            raise multipart_refusal(exc, watch, content_length) from None
         except RequestEntityTooLarge:
             # the parser's own 413 (not the body's limit): its buffer grew past 500 kB waiting for a delimiter
             if not watch.read_failed and not watch.seen:

@@ -14,8 +14,9 @@ Two ways a client can hold a request thread while it sends its body:
 
 A chunked body gunicorn cannot read (a chunk's size line not hexadecimal, a chunk longer than its size, a trailer
 section past its limits) raised gunicorn's own parse error into the app, answered 500 with a traceback in the error
-log and counted as an internal error: :class:`MalformedChunks` is a 400 that says so, as one cut short before its last
-chunk is (it was Werkzeug's "The browser (or proxy) sent a request that this server could not understand").
+log and counted as an internal error: :class:`MalformedChunks` is a 400 that says so; one cut short before its last
+chunk, a :class:`~braintumor.web.disconnects.ClientGone` (it was Werkzeug's "The browser (or proxy) sent a request that
+this server could not understand").
 
 gunicorn takes ``Transfer-Encoding: gzip, chunked`` (and ``deflate``, ``compress``) and undoes the chunks only;
 Werkzeug's development server undoes the chunks of any list that names ``chunked`` (``foo, chunked``) and reads a body
@@ -37,6 +38,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
 
+from .disconnects import ClientGone
+
 _STALLED = (BlockingIOError, TimeoutError)
 
 
@@ -55,11 +58,12 @@ class SlowUpload(RequestTimeout):
 
 
 class MalformedChunks(BadRequest):
-    """400: a chunked body that is not valid HTTP/1.1 chunked framing, or that ends before its last chunk."""
+    """400: a chunked body that is not valid HTTP/1.1 chunked framing (one that ends before its last chunk, its client
+    gone, is web/disconnects.py's)."""
 
     description = ("the request body's chunked framing is not valid HTTP/1.1 (a chunk's size line, the end of a chunk, "
-                   "or the trailer after the last one), or it ends before its last chunk: send the file again, with "
-                   "Transfer-Encoding: chunked as HTTP/1.1 frames it or with a Content-Length")
+                   "or the trailer after the last one): send the file again, with Transfer-Encoding: chunked as "
+                   "HTTP/1.1 frames it or with a Content-Length")
 
 
 def _framing_error(exc: BaseException) -> bool:
@@ -166,8 +170,8 @@ class GuardedInput:
         except _STALLED:
             raise StalledUpload() from None
         except Exception as exc:
-            if _framing_error(exc):
-                raise MalformedChunks() from None
+            if _framing_error(exc):  # NoMoreData: the client closed the connection before the last chunk
+                raise (ClientGone() if type(exc).__name__ == "NoMoreData" else MalformedChunks()) from None
             raise
 
     def read(self, *args: Any) -> bytes:

@@ -25,8 +25,9 @@ from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
 from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error, listed
+from .disconnects import ClientGone, cut_short
 from .model_failures import model_failure_text
-from .multipart_errors import NAMELESS_HINT, cut_short, form_under_another_type
+from .multipart_errors import NAMELESS_HINT, form_under_another_type
 
 #: Most files accepted in one request (more -> 400).
 MAX_FILES: int = 32
@@ -141,7 +142,7 @@ def read_uploads(req: Request, max_files: int) -> list[Upload]:
             # gunicorn ends the stream where the client closed its side, short of the Content-Length, without a word:
             # the part that came was read, and its truncation blamed on the file
             if req.content_length is not None and len(data) < req.content_length:
-                raise BadRequest(cut_short(len(data), req.content_length))
+                raise ClientGone(cut_short(len(data), req.content_length))
             if not data:
                 raise BadRequest("the request body is empty: send the file's bytes as the body")
             if said := form_under_another_type(data, req.mimetype):

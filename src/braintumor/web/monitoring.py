@@ -27,6 +27,7 @@ from ..predictor import Classifier
 from ..series import turned
 from ..sessions import is_int8
 from ..wording import LOWER_CONFIDENCE, UNREADABLE
+from .disconnects import CLIENT_DISCONNECT, client_went_away, count_disconnects
 from .model_failures import model_failed
 from .options import is_server_options
 from .stats import summarize
@@ -59,8 +60,10 @@ MODEL_FAILURE = "model_failure"
 #: The ``kind`` of a worker gunicorn's master killed for running past ``--timeout`` (gunicorn answers its own 500, the
 #: app never sees the request end): counted by :func:`count_timeout`, from gunicorn_config.py's ``worker_abort``.
 TIMEOUT = "timeout"
-#: Every ``kind`` this module gives (each series exists from the start, at 0).
-ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR, MODEL_FAILURE, TIMEOUT)
+#: Every ``kind`` this module gives (each series exists from the start, at 0); ``client_disconnect``: a client that
+#: closed its connection mid-body, answered 400 (web/disconnects.py), not counted as a ``bad_request``.
+ERROR_KINDS = (*HTTP_ERROR_KINDS.values(), "client_error", "internal", IMAGE_ERROR, MODEL_FAILURE, TIMEOUT,
+               CLIENT_DISCONNECT)
 
 bp = Blueprint("monitoring", __name__)
 
@@ -109,8 +112,9 @@ class Metrics:
             review=Counter("braintumor_review_flags", f"Classified images answered with {LOWER_CONFIDENCE} (under "
                            f"{REVIEW_BELOW}, review true): their share rises when scans come from a new source.",
                            registry=reg),
-            errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors, {UNREADABLE} files ({IMAGE_ERROR}) and "
-                           f"files the model gave scores that are not finite ({MODEL_FAILURE}).",
+            errors=Counter("braintumor_errors", f"Errors by kind: HTTP errors, {UNREADABLE} files ({IMAGE_ERROR}), "
+                           f"files the model gave scores that are not finite ({MODEL_FAILURE}) and clients gone "
+                           f"before the end of their upload ({CLIENT_DISCONNECT}).",
                            ["kind"], registry=reg),
             # "livemax": a dead worker's series goes with it (gunicorn_config.child_exit); "max" kept a replaced
             # worker's model at 1 for good in its slot's file, beside its successor's other model
@@ -220,11 +224,13 @@ def status_class(status: int) -> str:
 def _count(m: Metrics, endpoint: str, status: int, seconds: float) -> None:
     """One answered request in the request, latency and error metrics (:func:`_finished`). A 408 is not timed: its
     time is the client's, not sending its body, up to ``--request-timeout`` (one slow client's raised the prediction
-    latency p95 from 0.3 s to 7 s)."""
+    latency p95 from 0.3 s to 7 s); nor is a client's that went away mid-body (web/disconnects.py), counted as a
+    ``client_disconnect``, not a ``bad_request``."""
     m.requests.labels(endpoint=endpoint, status=str(status)).inc()
-    if status != 408:
+    gone = client_went_away()  # its 400 the client's leaving, not a malformed request; its time the client's too
+    if status != 408 and not gone:
         m.latency.labels(endpoint=endpoint, code=status_class(status)).observe(seconds)
-    kind = error_kind(status)
+    kind = CLIENT_DISCONNECT if gone else error_kind(status)
     if kind:
         m.errors.labels(kind=kind).inc()
 
@@ -249,6 +255,7 @@ def init_monitoring(app: Flask, classifier: Classifier) -> None:
     app.extensions[EXTENSION] = Metrics.create(classifier.metadata, classifier.classes)
     app.before_request(_started)
     app.after_request(_finished)
+    count_disconnects(app)  # a client gone mid-body: its 400 noted for _count
     app.register_blueprint(bp)
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from .disconnects import ClientGone, cut_short
 
 NO_BOUNDARY = ("the Content-Type multipart/form-data names no boundary: let the HTTP client set a multipart upload's "
                "Content-Type itself (it adds the boundary), do not set that header by hand")
@@ -50,13 +52,6 @@ def form_under_another_type(body: bytes, mimetype: str) -> str | None:
     return (f"the body is a multipart form (a file upload), but its Content-Type is not multipart/form-data: it says "
             f"{mimetype[:60]}; let the HTTP client set a form upload's Content-Type itself (with its boundary), or "
             "send the file's bytes alone as the body")
-
-
-def cut_short(received: int, announced: int) -> str:
-    """The sentence for a request body that ended after ``received`` of the ``announced`` bytes of its
-    Content-Length: the request was cut short, not the file or the form it holds."""
-    return (f"the request body ended after {received:,} of the {announced:,} bytes its Content-Length announced: the "
-            "upload was cut short (the connection closed early); send the file again")
 
 
 class DelimiterWatch:
@@ -122,3 +117,11 @@ def multipart_problem(exc: ValueError, watch: DelimiterWatch, announced: int | N
     if not watch.seen:
         return BOUNDARY_NOT_IN_BODY
     return CUT_SHORT
+
+
+def multipart_refusal(exc: ValueError, watch: DelimiterWatch, announced: int | None = None) -> BadRequest:
+    """:func:`multipart_problem`'s 400: a :class:`~braintumor.web.disconnects.ClientGone` for a body that ended short
+    of its Content-Length (the client closed the connection), counted apart from a malformed form."""
+    said = multipart_problem(exc, watch, announced)
+    gone = announced is not None and said == cut_short(watch.received, announced)
+    return ClientGone(said) if gone else BadRequest(said)

@@ -35,6 +35,7 @@ from ..wording import (
     review_below_text,
     unread_format_text,
 )
+from .disconnects import is_disconnect
 from .done_line import card_id, copy_suffixes, done_text
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
@@ -273,6 +274,8 @@ def upload():
     try:
         uploads = read_uploads(request, st.max_files)
     except BadRequest as exc:
+        if is_disconnect(exc):  # counted apart (web/disconnects.py), its page the same
+            raise
         message = exc.description
         if message.startswith("no file uploaded"):  # the API's words name a form field a person never sees
             message = "No file chosen: choose one or more images or scans, then Classify."
