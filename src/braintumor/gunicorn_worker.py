@@ -90,8 +90,10 @@ def headers_in(req) -> None:
     """gunicorn_config.py's ``pre_request``: the headers are in, their deadline ends (the body's starts in the app),
     which may close the connection after its answer (a 408: web/client_input.py)."""
     from .web.client_input import close_after_answer
+    from .web.expect_continue import defer_continue
 
     close_after_answer(getattr(req, "force_close", None))
+    defer_continue(req)  # its 100 Continue sent at the app's first read of the body, not before the app
     deadline = getattr(_reading, "deadline", None)
     if deadline is not None:
         from .web.client_input import DEADLINES

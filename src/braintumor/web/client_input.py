@@ -39,6 +39,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
 
 from .disconnects import ClientGone
+from .expect_continue import body_not_asked, with_deferred_continue
 
 _STALLED = (BlockingIOError, TimeoutError)
 
@@ -221,7 +222,7 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
             plain = start_response
 
             def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
-                if status.startswith("408"):
+                if status.startswith("408") or body_not_asked(environ):  # a body not asked for: expect_continue.py
                     close()  # gunicorn drops the app's own Connection header: its answer then says close
                 return plain(status, headers, exc_info)
 
@@ -229,7 +230,7 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
         if stream is not None:
             sock = environ.get("gunicorn.socket")  # shut under an HTTP/1 request only, as above
             sock = sock if http1 and isinstance(sock, socket.socket) else None
-            environ["wsgi.input"] = GuardedInput(stream, request_timeout, sock)
+            environ["wsgi.input"] = GuardedInput(with_deferred_continue(environ, stream), request_timeout, sock)
         return wsgi_app(environ, start_response)
 
     return app
@@ -259,7 +260,7 @@ def discard_unread_bodies(app: Flask) -> None:
     @app.after_request
     def _discard_unread_body(response: Response) -> Response:
         has_body = request.content_length or "HTTP_TRANSFER_ENCODING" in request.environ
-        if has_body and response.status_code not in LEFT_UNREAD:
+        if has_body and response.status_code not in LEFT_UNREAD and not body_not_asked(request.environ):
             discard_body()
         return response
 

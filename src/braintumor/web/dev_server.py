@@ -4,7 +4,8 @@ Werkzeug's own handler logs each request line as the client sent it (``"GET /hea
 its client's address, and for a request line it cannot parse the line itself in the error it logs. This one logs what
 gunicorn's access log does (gunicorn_config.py): the method, :func:`~braintumor.web.server_logs.logged_path`, the
 protocol, the status, the size and the request's id. And it keeps the Host header where a request line in absolute
-form replaced it (``GET http://name/path``), for web/hosts.py to check both.
+form replaced it (``GET http://name/path``), for web/hosts.py to check both. An ``Expect: 100-continue`` is answered
+at the app's first read of the body (web/expect_continue.py), not twice before the app ran.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler
 
 from ..log_privacy import LOGGED_METHOD_KEY, LOGGED_PATH_KEY
+from .expect_continue import CONTINUE, SEND_CONTINUE_KEY
 from .hosts import HOST_HEADER_KEY
 from .request_ids import REQUEST_ID_KEY
 from .server_logs import UNKNOWN_PATH
@@ -24,11 +26,26 @@ class DevRequestHandler(WSGIRequestHandler):
     """Werkzeug's request handler (``Flask.run(request_handler=...)``) whose log holds no query string, no unknown
     path, no client address and no request line it refused, and whose environ keeps the Host header as sent."""
 
+    _expect: str | None = None  #: the request's Expect header, hidden from Werkzeug's run_wsgi (its own 100)
+
+    def handle_expect_100(self) -> bool:
+        """http.server's 100 for ``Expect: 100-continue``, sent before the app: left to the app's first read."""
+        self._expect = self.headers.get("Expect")
+        del self.headers["Expect"]
+        return True
+
     def make_environ(self) -> dict:
         environ = super().make_environ()
         if "Host" in self.headers:  # HTTP_HOST is an absolute-form target's authority here: web/hosts.py checks both
             environ[HOST_HEADER_KEY] = ",".join(self.headers.get_all("Host", ()))
+        if self._expect is not None:
+            environ["HTTP_EXPECT"], self._expect = self._expect, None
+            environ[SEND_CONTINUE_KEY] = self._send_continue
         return environ
+
+    def _send_continue(self) -> None:
+        self.wfile.write(CONTINUE)
+        self.wfile.flush()
 
     def handle_one_request(self) -> None:
         self.environ = None  # a request line refused on a kept-alive connection: not logged as the last request

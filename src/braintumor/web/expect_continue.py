@@ -1,0 +1,86 @@
+"""``Expect: 100-continue``: the client (curl, for a body over 1 MB) waits for an interim ``100 Continue`` before it
+sends its body, so that a server can refuse the request on its headers alone. gunicorn and Werkzeug's development
+server sent theirs at once, before the app saw the request, and a client sent a whole body the app then refused
+(curl, 20 MB under ``Content-Type: text/plain``: 100, all 20 MB, then 415); the development server sent it twice
+(http.server's ``handle_expect_100``, then Werkzeug's ``run_wsgi``).
+
+Here the 100 is sent at the app's first read of the body (:class:`ContinueOnRead`): a request refused before (415, 403,
+404, 405, 501, a 413 for its declared size, a Host not answered) is answered with no body sent, and its connection is
+closed after the answer (web/client_input.py), as RFC 9110 (10.1.1) asks of a server that does not read the body.
+gunicorn's own 100 is taken over in gunicorn_config.py's ``pre_request`` (:func:`defer_continue`), the development
+server's in web/dev_server.py. waitress (``serve`` on Windows) sends its 100 and reads the whole body before the app
+runs: there the body is sent as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import IO, Any
+
+#: The interim answer, as gunicorn and Werkzeug write it.
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: Where a server puts how to send the 100 (a callable), for :func:`with_deferred_continue` (web/dev_server.py).
+SEND_CONTINUE_KEY = "braintumor.send_continue"
+#: Where the request's :class:`ContinueOnRead` is kept, for :func:`body_not_asked`.
+CONTINUE_KEY = "braintumor.continue"
+
+_this_request = threading.local()
+
+
+class ContinueOnRead:
+    """A body stream that sends the ``100 Continue`` (``send``) before its first read: a client that waits for it has
+    sent nothing of its body until then."""
+
+    def __init__(self, stream: IO[bytes], send: Callable[[], object]) -> None:
+        self._stream, self._send = stream, send
+        self.sent = False
+
+    def _continue(self) -> None:
+        if not self.sent:
+            self.sent = True
+            self._send()
+
+    def read(self, *args: Any) -> bytes:
+        self._continue()
+        return self._stream.read(*args)
+
+    def readline(self, *args: Any) -> bytes:
+        self._continue()
+        return self._stream.readline(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        """The stream's own (``readinto``, ``readlines``: the 100 first)."""
+        attr = getattr(self._stream, name)
+        if name.startswith("read") and callable(attr):
+            return lambda *args: (self._continue(), attr(*args))[1]
+        return attr
+
+
+def defer_continue(req: Any) -> None:
+    """gunicorn_config.py's ``pre_request``: gunicorn writes its 100 right after this hook, when its request's
+    ``_expected_100_continue`` says so; turned off here, it is sent at the body's first read instead (this thread's
+    next request: :func:`with_deferred_continue`)."""
+    _this_request.pending = getattr(req, "_expected_100_continue", False) is True
+    if _this_request.pending:
+        req._expected_100_continue = False
+
+
+def with_deferred_continue(environ: dict, stream: IO[bytes]) -> IO[bytes]:
+    """``stream`` as a :class:`ContinueOnRead` when the server left this request's 100 to the app (the development
+    server's ``SEND_CONTINUE_KEY``, gunicorn's :func:`defer_continue` over an HTTP/1 socket), else as it is."""
+    send = environ.pop(SEND_CONTINUE_KEY, None)
+    pending, _this_request.pending = getattr(_this_request, "pending", False), False  # this request's, once
+    sock = environ.get("gunicorn.socket")
+    if send is None and pending and sock is not None:
+        send = lambda: sock.sendall(CONTINUE)  # noqa: E731
+    if send is None:
+        return stream
+    environ[CONTINUE_KEY] = ContinueOnRead(stream, send)
+    return environ[CONTINUE_KEY]
+
+
+def body_not_asked(environ: dict) -> bool:
+    """Whether the client of this request still waits for the 100 before it sends its body: the app never read it."""
+    waiting = environ.get(CONTINUE_KEY)
+    return waiting is not None and not waiting.sent

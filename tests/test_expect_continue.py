@@ -1,0 +1,60 @@
+"""``Expect: 100-continue`` (curl sends it with a body over 1 MB): the server's ``100 Continue`` comes when the app
+reads the body, not before the app runs. gunicorn and the development server sent theirs at once (the development
+server twice), so a client sent a whole body the app then refused: curl, 20 MB under ``Content-Type: text/plain``,
+sent all of it before the 415. Under gunicorn: tests/test_serve_gunicorn.py runs these against its workers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from werkzeug.serving import make_server
+
+from braintumor.web import create_app
+from braintumor.web.dev_server import DevRequestHandler
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _read_to_end(client: socket.socket) -> bytes:
+    answer = b""
+    while data := client.recv(65536):  # to the end: the server closes the connection
+        answer += data
+    return answer
+
+
+def refused_before_its_body(port: int) -> None:
+    """A 20 MB body of a type not taken, announced with Expect: the 415 with no 100 before it, then the close; not one
+    byte of the body was sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                       b"Expect: 100-continue\r\nContent-Length: 20000000\r\n\r\n")
+        answer = _read_to_end(client)
+    head = answer.split(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 415 ") and b"100 Continue" not in answer, answer[:200]
+    assert b"\r\nconnection: close" in head.lower(), head  # the body not read: the connection not kept
+
+
+def continued_once(port: int, jpeg: bytes) -> None:
+    """A JPEG announced with Expect: one 100 (the development server sent two), the body sent then, its 200."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                       b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(jpeg))
+        first = client.recv(len(CONTINUE))
+        assert first == CONTINUE, first
+        client.sendall(jpeg)
+        answer = _read_to_end(client)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+
+
+def test_the_development_server_asks_for_the_body_only_when_the_app_reads_it(tiny_classifier, test_images):
+    server = make_server("127.0.0.1", 0, create_app(classifier=tiny_classifier), threaded=True,
+                         request_handler=DevRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        refused_before_its_body(server.server_port)
+        continued_once(server.server_port, test_images["glioma"][0].read_bytes())
+    finally:
+        server.shutdown()
+        thread.join(10)
