@@ -65,6 +65,39 @@ def test_a_blank_crop_has_no_line_and_is_not_taken_for_stripped():
     assert share is None and not looks_stripped(share)
 
 
+def _ringless_by_line(crop: np.ndarray, top: float) -> float | None:
+    """ringless_share as the module says it, one line at a time: every EVERY-th row and column through the middle,
+    read inward from all four sides; a band of DEPTH from the first head pixel (stopped at the far side), ringless
+    when its darkest pixel from SKIP in is brighter than half its brightest in the outer RIM."""
+    size = crop.shape[-1]
+    def px(share: float, least: int = 1) -> int:
+        return max(least, round(share * size))
+    level = min(int(max(0.1 * top, 1.0)), 255)
+    lines = [line for k in range(round(stripped.ENDS * size), round((1 - stripped.ENDS) * size), px(stripped.EVERY))
+             for line in (crop[k], crop[k, ::-1], crop[:, k], crop[::-1, k])]
+    ringless = []
+    for line in (np.asarray(x, dtype=int) for x in lines):
+        heads = np.flatnonzero(line > level)
+        if len(heads):
+            band = line[np.minimum(heads[0] + np.arange(px(stripped.DEPTH, 2)), size - 1)]
+            ringless.append(band[px(stripped.SKIP):].min() > band[:px(stripped.RIM)].max() // 2)
+    return sum(ringless) / len(ringless) if ringless else None
+
+
+def test_the_share_is_the_line_by_line_reading_of_the_module_on_any_crop(test_images):
+    """The whole-array reading (one gather, reductions across lines) says what a loop over the lines says, exactly:
+    on real crops, the phantoms, noise, a blank crop, one head pixel at a far edge, and crop sides other than 160."""
+    rng = np.random.default_rng(5)
+    dot = np.zeros((160, 160), np.uint8)
+    dot[80, 159] = 200  # a head that begins at the last pixel: its band is that pixel, repeated
+    crops = [_crop(decode_image(p)[0]) for paths in test_images.values() for p in paths[:6]]
+    crops += [_crop(_phantom(False)), _crop(_phantom(True)), np.zeros((160, 160), np.uint8), dot]
+    crops += [rng.integers(0, 256, (side, side), dtype=np.uint8) for side in (160, 160, 2, 37, 128, 161, 224)]
+    for crop in crops:
+        for top in (1.0, 9.5, 60.0, 181.0, 256.0, 4000.0):
+            assert stripped.ringless_share(crop, top) == _ringless_by_line(crop, top), (crop.shape, top)
+
+
 def _png(gray: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(gray).save(buf, format="PNG")
