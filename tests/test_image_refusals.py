@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +261,22 @@ def test_a_jpeg_of_a_kind_pillow_does_not_open_says_which(data, said):
     with pytest.raises(ImageError, match=f"^{re.escape(said)}$"):
         read_image(data)
 
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts this process's open descriptors in /proc")
+def test_reading_a_file_leaves_no_descriptor_open_and_reads_it_whole_or_to_the_limit_plus_one(tmp_path):
+    """read_limited reads through the descriptor itself (no file object to close it): every way out closes it, a file
+    of several reads' worth (1 MiB each) comes back whole, and one past the limit stops at the limit plus one byte."""
+    from braintumor import image_files
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 10_000)  # 2.56 MB: three reads
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        assert image_files.read_limited(big, 10**7) == big.read_bytes()
+        assert image_files.read_limited(big, 1_500_000) == big.read_bytes()[:1_500_001]
+        with pytest.raises(OSError, match="it is a folder, not a file"):
+            image_files.read_limited(tmp_path, 10)
+        with pytest.raises(OSError, match="a character device"):
+            image_files.read_limited(Path(os.devnull), 10)
+    assert len(os.listdir("/proc/self/fd")) == before
