@@ -12,7 +12,7 @@ from braintumor import heatmap, ood_stats, stripped
 from braintumor.image_io import InputInfo
 from braintumor.ood_stats import crop_levels, crop_tops, histogram_std, image_stats, level_histograms, level_stats
 from braintumor.predictor import Classifier
-from braintumor.preprocess import to_model_input
+from braintumor.preprocess import histogram_percentile, to_model_input
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +149,25 @@ def test_each_crops_percentile_is_made_once_for_the_note_and_the_statistics(ship
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, **k: calls.append(name) or real(*a, **k))
 
-    spy(ood_stats, "histogram_percentile")  # the statistics' (for one crop it asks histogram_percentile_one)
+    spy(ood_stats, "histogram_percentile")  # the statistics' for several crops
+    spy(ood_stats, "histogram_percentile_one")  # for one crop, from its list
     spy(stripped, "histogram_percentile_one")  # the note's own, without tops
-    for rows in (crops[:1], crops):
+    for rows, made in ((crops[:1], "histogram_percentile_one"), (crops, "histogram_percentile")):
         calls.clear()
         shipped.classify_crops(rows, [None] * len(rows))
-        assert calls == ["histogram_percentile"]
+        assert calls == [made]
+
+
+def test_one_crops_top_from_its_list_is_the_arrays_to_the_bit(shipped, test_images):
+    """crop_tops reads one crop's histogram list as Pillow gave it (no array made and turned back into a list): the
+    same float64 (1,) array as from the int64 array of it and as the several-row formula gives, for real crops, a
+    blank one and a one-level one."""
+    crops = [shipped.inspect_crop(paths[0])[0] for paths in test_images.values()]
+    crops += [np.zeros((160, 160), np.uint8), np.full((160, 160), 255, np.uint8)]
+    for crop in crops:
+        hists = level_histograms(crop[None])
+        from_list, from_array = crop_tops(hists), crop_tops(np.asarray(hists, dtype=np.int64))
+        assert from_list.dtype == from_array.dtype == np.float64 and from_list.shape == (1,)
+        np.testing.assert_array_equal(from_list, from_array)
+        two = np.asarray(hists * 2, dtype=np.int64)  # the numpy formula's (made for several rows), not the list's
+        assert from_list[0] == histogram_percentile(two, 99)[0] + 1.0

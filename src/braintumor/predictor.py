@@ -180,8 +180,9 @@ class Classifier:
         distance that looks turned is tried turned back (:meth:`_accepted_turned_back`)."""
         ood = self.ood if "features" in self._outputs else None  # the distance needs the feature maps
         # the input checks' and the stripped note's histograms and 99th percentiles, made once for both
-        counts = None if crops is None else np.asarray(level_histograms(crops), dtype=np.int64)
-        tops = None if counts is None else crop_tops(counts)
+        hists = None if crops is None else level_histograms(crops)
+        counts = None if hists is None else np.asarray(hists, dtype=np.int64)
+        tops = None if hists is None else crop_tops(hists)  # (one crop's: from its list, not the array)
         # a turned try's answers only say whether it was accepted: no note wanted (nor its cost)
         shares = crop_shares(batch, crops, counts, tops) if turn_back else None
         if ood is not None:
