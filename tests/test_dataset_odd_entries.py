@@ -199,10 +199,10 @@ def _vanishing(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
     """``victim`` is removed after the reader found it there and before it reads it (another user's clean-up)."""
     read = image_io.read_limited
 
-    def removed_then(path: Path, limit: int) -> bytes:
+    def removed_then(path: Path, limit: int, check: object = None) -> bytes:  # (check: read_file's refusals)
         if path == victim and os.path.lexists(victim):
             victim.unlink()
-        return read(path, limit)
+        return read(path, limit, check)
 
     monkeypatch.setattr(image_io, "read_limited", removed_then)
 

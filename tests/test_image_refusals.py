@@ -143,9 +143,9 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
         scan.write_bytes(b"\0" * 400)
         read = image_files.read_limited
 
-        def removed(path: Path, limit: int) -> bytes:
+        def removed(path: Path, limit: int, check: object = None) -> bytes:  # (check: read_file's refusals)
             path.unlink()
-            return read(path, limit)
+            return read(path, limit, check)
 
         monkeypatch.setattr(image_io, "read_limited", removed)  # read_path reads through image_io.read_file
     with pytest.raises(ImageError) as refused:
@@ -280,3 +280,31 @@ def test_reading_a_file_leaves_no_descriptor_open_and_reads_it_whole_or_to_the_l
         with pytest.raises(OSError, match="a character device"):
             image_files.read_limited(Path(os.devnull), 10)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_file_is_read_without_a_stat_of_its_name_and_refused_as_before(tmp_path, monkeypatch):
+    """read_file takes what it refuses (a folder, a file over the limit) from the open file's fstat: a stat of the
+    name before the open was one more call into the system per image. Each refusal is said as before, and a folder
+    that cannot be opened (one its user may not read; Windows opens none) is still called a folder."""
+    from braintumor import image_files, image_io
+
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(encode(synthetic_head(64)))
+    size = scan.stat().st_size
+    monkeypatch.setattr(Path, "stat", lambda *a, **k: pytest.fail("stat() of the name"))
+    assert image_io.read_file(scan, 10**6) == scan.read_bytes()
+    with pytest.raises(ImageError, match=rf"^file is {size} bytes; the limit is 10 bytes$"):
+        image_io.read_file(scan, 10)
+    folder = f"^is a folder, not an image: {re.escape(str(tmp_path))}$"
+    with pytest.raises(ImageError, match=folder):
+        image_io.read_file(tmp_path, 10)
+    opened = os.open
+
+    def no_folder(path: Path, *args: int) -> int:
+        if os.path.isdir(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return opened(path, *args)
+
+    with monkeypatch.context() as patch, pytest.raises(ImageError, match=folder):
+        patch.setattr(image_files.os, "open", no_folder)
+        image_io.read_file(tmp_path, 10)

@@ -207,8 +207,9 @@ def open_unblocked(path: Path) -> BinaryIO:
     return open(fd, "rb", buffering=0)
 
 
-def read_limited(path: Path, limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of ``path`` (more than ``limit``: the caller refuses it), never waiting forever.
+def read_limited(path: Path, limit: int, check: Callable[[os.stat_result], None] | None = None) -> bytes:
+    """At most ``limit + 1`` bytes of ``path`` (more than ``limit``: the caller refuses it), never waiting forever;
+    ``check``: the caller's refusals, of the open file's fstat, before anything is read (no stat of its name first).
 
     A device says its size is 0, so a size check let ``read_bytes()`` read ``/dev/zero`` until the memory was full;
     here it stops past the limit. A named pipe is opened without waiting for a writer (open() blocked until one came),
@@ -219,7 +220,10 @@ def read_limited(path: Path, limit: int) -> bytes:
     # file's descriptor blocking one more system call, for nothing (2 of a prediction's 8 calls into the system)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        if check is not None:
+            check(info)
+        mode = info.st_mode
         if not stat.S_ISREG(mode) and (isinstance(path, ListedFile) or not stat.S_ISFIFO(mode)):
             kind = next((k for test, k in _NOT_FILES if test(mode)), "not a regular file")
             raise OSError(errno.EINVAL, f"it is {kind}, not a file" + (

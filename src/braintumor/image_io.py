@@ -125,18 +125,21 @@ def _open_bytes(source: ImageSource) -> BinaryIO:
 def read_file(path: Path, limit: int) -> bytes:
     """``path``'s bytes, at most ``limit`` of them; ImageError (never OSError) saying what is wrong: gone, a link that
     leads nowhere, a folder, too large, empty, unreadable. One home for the image and the scan readers
-    (:func:`braintumor.volume_io.read_path`), and one stat per file (exists(), is_dir() and stat() were three)."""
+    (:func:`braintumor.volume_io.read_path`); the open file's fstat says it all (a stat of its name was one more)."""
     if "\0" in str(path):  # stat()'s bare ValueError 'embedded null byte' ended a predict_many loop at that name
         raise ImageError(NUL_IN_NAME)
-    try:
-        info = path.stat()
+
+    def refused(info: os.stat_result) -> None:  # read_limited's check
         if stat.S_ISDIR(info.st_mode):
             raise ImageError(f"is a folder, not an image: {path}")
         if info.st_size > limit:
             raise ImageError(f"file is {info.st_size} bytes; the limit is {limit} bytes")
-        data = read_limited(path, limit)  # a pipe or device: its size said 0
-    except OSError as exc:  # not there (or removed since it was listed), a broken link, no permission
-        raise ImageError(unreadable_text(path, exc)) from None
+
+    try:
+        data = read_limited(path, limit, refused)  # a pipe or device: its size said 0
+    except OSError as exc:  # not there (or removed since it was listed), a broken link, no permission (a folder one
+        folder = isinstance(exc, PermissionError) and os.path.isdir(path)  # may not read, or Windows: not opened)
+        raise ImageError(f"is a folder, not an image: {path}" if folder else unreadable_text(path, exc)) from None
     if len(data) > limit:
         raise ImageError(f"file is larger than the limit of {limit} bytes")
     if not data:
