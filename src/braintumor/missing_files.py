@@ -67,6 +67,8 @@ def not_a_folder_text(name: str | os.PathLike | bytes) -> str | None:
     read, or None for any other name. pathlib drops that ending, so ``predict scan.jpg/`` scored scan.jpg, where the
     system (``ls scan.jpg/``, ``cat``) says "Not a directory"."""
     text = rest = os.fsdecode(name)
+    if not text.endswith(_FOLDER_ENDINGS):  # every name read (a generator and a Path each were ~2 us a prediction)
+        return None
     while cut := next((e for e in _FOLDER_ENDINGS if rest.endswith(e) and len(rest) > len(e)), ""):
         rest = rest[:-len(cut)]  # all of it: scan.jpg//, scan.jpg/./
     path, ending = Path(text), text[len(rest):]
