@@ -8,14 +8,13 @@ callers import these names from here (``Prediction`` also from ``braintumor``).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .prediction_fields import agreed_review, class_name, flag, number, plain_text, refusal_text, shown
+from .prediction_fields import agreed_review, class_name, flag, number, plain_text, probability_row, refusal_text, shown
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -235,16 +234,8 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
                           reason: str | None = None) -> Prediction:
     """The Prediction for one row of probabilities in ``classes``' order, rounded the same way everywhere; ``reason``:
     why it is refused (with ``ood_score``, its distance over the threshold), None when accepted."""
-    probs = np.asarray(probs)
-    values = probs.tolist()  # Python floats in one call (float() of each numpy scalar: one each)
-    try:
-        fine = probs.shape == (len(classes),) and all(0.0 <= v <= 1.0 for v in values)  # (NaN: neither)
-    except TypeError:  # a str, None or complex among them: "'<=' not supported between instances of ..."
-        odd = next(v for v in values if not isinstance(v, numbers.Real))
-        raise TypeError(f"prediction_from_probs takes probabilities as numbers, not {shown(odd)}") from None
-    if not fine:
-        raise ValueError(_probabilities_error(classes, probs))
-    k = int(np.argmax(probs))
+    values = probability_row(classes, probs)
+    k = values.index(max(values))  # the first most probable, as np.argmax
     rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
     if len(rounded) != len(classes):  # one named twice: its first probability was dropped, the answer kept
         raise ValueError(f"prediction_from_probs takes one name per class, not {shown(classes)}, which repeats one")
@@ -255,20 +246,6 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
         return Prediction(None, None, rounded, ood=True, ood_score=score, reason=refusal_reason(reason))
     confidence = round(values[k], 6)
     return Prediction(classes[k], confidence, rounded, ood=False, ood_score=score, review=confidence < REVIEW_BELOW)
-
-
-def _probabilities_error(classes: tuple[str, ...], probs: np.ndarray) -> str:
-    """What is wrong with ``probs`` for :func:`prediction_from_probs`: a whole batch's failed on "type list doesn't
-    define __round__ method", a short row on zip()'s "argument 2 is shorter", and a NaN row was labelled the first
-    class, accepted."""
-    said = "prediction_from_probs takes"
-    if probs.ndim != 1:
-        return (f"{said} one image's row of {len(classes)} probabilities, not an array of shape {probs.shape}: "
-                "[prediction_from_probs(row) for row in probs] makes one Prediction per row of a batch's")
-    if len(probs) != len(classes):
-        return f"{said} {len(classes)} probabilities, one per class ({', '.join(classes)}), not {len(probs)}"
-    bad = next(v for v in probs.tolist() if not 0.0 <= v <= 1.0)
-    return f"{said} probabilities in [0, 1] (what predict_proba gives), not {bad}"
 
 
 def limitations(classes: list[str] | tuple[str, ...], display_names: dict[str, str],

@@ -99,3 +99,32 @@ def agreed_review(label: str | None, confidence: float | None, probs: Mapping[st
         raise ValueError(f"a Prediction's review is true when its confidence is under {below} (REVIEW_BELOW), false "
                          f"otherwise: not {review} with confidence {confidence}")
     return flagged
+
+
+def probability_row(classes: tuple[str, ...], probs: object) -> list[float]:
+    """One image's row of probabilities for ``prediction_from_probs``, checked (one per class, numbers in [0, 1]), as
+    Python floats in one call (float() of each numpy scalar: one each)."""
+    probs = np.asarray(probs)
+    values = probs.tolist()
+    try:
+        fine = probs.shape == (len(classes),) and all(0.0 <= v <= 1.0 for v in values)  # (NaN: neither)
+    except TypeError:  # a str, None or complex among them: "'<=' not supported between instances of ..."
+        odd = next(v for v in values if not isinstance(v, numbers.Real))
+        raise TypeError(f"prediction_from_probs takes probabilities as numbers, not {shown(odd)}") from None
+    if not fine:
+        raise ValueError(_probabilities_error(classes, probs))
+    return values
+
+
+def _probabilities_error(classes: tuple[str, ...], probs: np.ndarray) -> str:
+    """What is wrong with ``probs`` for :func:`prediction_from_probs`: a whole batch's failed on "type list doesn't
+    define __round__ method", a short row on zip()'s "argument 2 is shorter", and a NaN row was labelled the first
+    class, accepted."""
+    said = "prediction_from_probs takes"
+    if probs.ndim != 1:
+        return (f"{said} one image's row of {len(classes)} probabilities, not an array of shape {probs.shape}: "
+                "[prediction_from_probs(row) for row in probs] makes one Prediction per row of a batch's")
+    if len(probs) != len(classes):
+        return f"{said} {len(classes)} probabilities, one per class ({', '.join(classes)}), not {len(probs)}"
+    bad = next(v for v in probs.tolist() if not 0.0 <= v <= 1.0)
+    return f"{said} probabilities in [0, 1] (what predict_proba gives), not {bad}"
