@@ -102,3 +102,18 @@ def test_classes_named_twice_are_refused():
     with pytest.raises(ValueError, match=r"^prediction_from_probs takes one name per class, not tuple \('glioma', "
                        r"'glioma', .*\), which repeats one$"):
         prediction_from_probs(("glioma", "glioma", "notumor", "pituitary"), [0.1, 0.2, 0.3, 0.4])
+
+
+@pytest.mark.parametrize("row", [[True, False, False, False], np.array([True, False, False, False]),
+                                 [True, 0.0, 0.0, 0.0], (np.True_, 0.0, 0.0, 0.0),
+                                 np.array([True, 0.0, 0.0, 0.0], dtype=object)],
+                         ids=["list", "bool array", "among floats", "numpy's", "object array"])
+def test_true_or_false_for_a_probability_is_refused(row):
+    """``prediction_from_probs(classes, [True, False, False, False])`` answered glioma with 1.0 (True read as 1),
+    where ``Prediction`` itself refuses True among its probabilities."""
+    true = r"bool_? (np\.)?True_?$"  # numpy's True_ as numpy 1 or 2 names it
+    with pytest.raises(TypeError, match=r"^prediction_from_probs takes probabilities as numbers, not " + true):
+        prediction_from_probs(CLASSES, row)
+    with pytest.raises(TypeError, match=r"^a Prediction's probabilities\['glioma'\] is a number, not " + true):
+        Prediction("glioma", 1.0, dict(zip(CLASSES, row, strict=True)))
+    assert prediction_from_probs(CLASSES, np.array([1, 0, 0, 0])).confidence == 1.0  # integers stay numbers

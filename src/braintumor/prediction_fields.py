@@ -102,9 +102,14 @@ def agreed_review(label: str | None, confidence: float | None, probs: Mapping[st
 
 
 def probability_row(classes: tuple[str, ...], probs: object) -> list[float]:
-    """One image's row of probabilities for ``prediction_from_probs``, checked (one per class, numbers in [0, 1]), as
-    Python floats in one call (float() of each numpy scalar: one each)."""
-    probs = np.asarray(probs)
+    """One image's row of probabilities for ``prediction_from_probs``, checked (one per class, numbers in [0, 1], no
+    True or False), as Python floats in one call (float() of each numpy scalar: one each)."""
+    raw, probs = probs, np.asarray(probs)
+    if probs.dtype.kind != "f" or not isinstance(raw, np.ndarray):  # True was read as 1.0: glioma, certain
+        odd = next((v for v in np.asarray(raw, dtype=object).ravel().tolist() if isinstance(v, (bool, np.bool_))),
+                   None)  # (a list's among floats too: np.asarray made it 1.0)
+        if odd is not None:  # as Prediction refuses one
+            raise TypeError(f"prediction_from_probs takes probabilities as numbers, not {shown(odd)}")
     values = probs.tolist()
     try:
         fine = probs.shape == (len(classes),) and all(0.0 <= v <= 1.0 for v in values)  # (NaN: neither)
