@@ -117,3 +117,26 @@ def test_true_or_false_for_a_probability_is_refused(row):
     with pytest.raises(TypeError, match=r"^a Prediction's probabilities\['glioma'\] is a number, not " + true):
         Prediction("glioma", 1.0, dict(zip(CLASSES, row, strict=True)))
     assert prediction_from_probs(CLASSES, np.array([1, 0, 0, 0])).confidence == 1.0  # integers stay numbers
+
+
+def test_a_negative_distance_is_refused_even_when_it_rounds_to_zero():
+    """``prediction_from_probs(classes, row, ood_score=-0.00001, ...)`` rounded it to -0.0 and kept it, where the
+    distance is a norm (never negative, ood.py) and ``Prediction(ood_score=-0.00001)`` is refused."""
+    for reason in ("far", None):
+        with pytest.raises(ValueError, match=r"^a Prediction's ood_score is a finite distance >= 0 \(1 = the "
+                           r"threshold\), not -1e-05$"):
+            prediction_from_probs(CLASSES, [0.97, 0.01, 0.01, 0.01], ood_score=-0.00001, reason=reason)
+
+
+def test_minus_zero_is_written_as_zero():
+    """A -0.0 (a probability or distance of a record read back, a row holding one) was kept, and JSON wrote -0.0."""
+    row = {"glioma": 1.0, "meningioma": -0.0, "notumor": 0.0, "pituitary": np.float64(-0.0)}
+    made = [prediction_from_probs(CLASSES, list(row.values()), ood_score=-0.0),
+            prediction_from_probs(CLASSES, list(row.values()), ood_score=np.float32(-0.0), reason="far"),
+            Prediction("glioma", 1.0, row, ood_score=-0.0), Prediction(None, None, row, ood=True, ood_score=-0.0),
+            Prediction.from_dict(json.loads('{"label": "glioma", "confidence": 1.0, "ood_score": -0.0, '
+                                            '"probabilities": {"glioma": 1.0, "meningioma": -0.0, "notumor": 0, '
+                                            '"pituitary": -0.0}}'))]
+    for p in made:
+        assert "-0.0" not in json.dumps(p.to_dict()), p
+        assert p.ood_score == 0.0 and all(type(v) is float for v in p.probabilities.values())

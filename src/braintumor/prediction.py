@@ -8,13 +8,24 @@ callers import these names from here (``Prediction`` also from ``braintumor``).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .orientation import TURN_ADVICE
-from .prediction_fields import agreed_review, class_name, flag, number, plain_text, probability_row, refusal_text, shown
+from .prediction_fields import (
+    agreed_review,
+    class_name,
+    flag,
+    kept_as_is,
+    number,
+    plain_text,
+    probability_row,
+    refusal_text,
+    shown,
+)
 from .wording import LOWER_CONFIDENCE, NOTE_KINDS, review_below_text
 
 #: Shown (with a reason) instead of a class when the input does not look like a brain MRI slice. Not "this is not
@@ -144,7 +155,7 @@ class Prediction:
                             f"not {type(probs).__name__}")
         if not probs:  # a refusal of {} was kept: an answer of no class at all, which no model gives
             raise ValueError("a Prediction's probabilities hold one per class of its model, not none ({})")
-        if not all(type(k) is str and type(v) is float and 0.0 <= v <= 1.0 for k, v in probs.items()):
+        if not all(type(k) is str and kept_as_is(v) for k, v in probs.items()):
             probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
         if type(probs) is not Probabilities:  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
             object.__setattr__(self, "probabilities", Probabilities(probs))
@@ -152,7 +163,7 @@ class Prediction:
             if type(getattr(self, name)) is not bool and (name == "ood" or self.review is not None):
                 object.__setattr__(self, name, flag(name, getattr(self, name)))
         s = self.ood_score  # a scaled distance: a NaN went into to_dict() as NaN, which is no JSON
-        if s is not None and not (type(s) is float and 0.0 <= s < math.inf):
+        if s is not None and not kept_as_is(s, sys.float_info.max):  # (not inf)
             if not 0.0 <= (s := number("ood_score", s)) < math.inf:  # (NaN: neither)
                 raise ValueError(f"a Prediction's ood_score is a finite distance >= 0 (1 = the threshold), not {s}")
             object.__setattr__(self, "ood_score", s)
@@ -170,7 +181,7 @@ class Prediction:
         if self.ood and self.reason != (why := refusal_text(self.reason, OOD_MESSAGE)):  # (None: derived)
             object.__setattr__(self, "reason", why)
         c = self.confidence  # a str "0.97" or a NaN was kept, and to_dict() gave it back
-        if c is not None and not (type(c) is float and 0.0 <= c <= 1.0):
+        if c is not None and not kept_as_is(c):
             object.__setattr__(self, "confidence", number("confidence", c, unit=True))
         if self.label is not None and not (isinstance(self.label, str) and self.label in self.probabilities):
             raise (ValueError if isinstance(self.label, str) else TypeError)(  # ("x", a confidence) was accepted
@@ -239,7 +250,9 @@ def prediction_from_probs(classes: tuple[str, ...], probs: np.ndarray, ood_score
     rounded = {c: round(p, 6) for c, p in zip(classes, values, strict=True)}
     if len(rounded) != len(classes):  # one named twice: its first probability was dropped, the answer kept
         raise ValueError(f"prediction_from_probs takes one name per class, not {shown(classes)}, which repeats one")
-    score = None if ood_score is None else round(number("ood_score", ood_score), 4)  # float() took a str
+    score = None if ood_score is None else number("ood_score", ood_score)  # float() took a str
+    if score is not None and score >= 0.0:  # a negative one is Prediction's to refuse: rounded, -0.00001 was kept
+        score = round(score, 4) + 0.0
     if reason is not None:
         if score is not None and score <= 1.0 < ood_score:  # refused above the threshold: never shown as 1.0
             score = 1.0001

@@ -60,12 +60,18 @@ def number(name: str, value: object, unit: bool = False) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"a Prediction's {name} is a number, not {shown(value)}")
     try:
-        value = float(value)
+        value = float(value) + 0.0  # (+ 0.0: -0.0 is 0.0, which JSON writes as 0.0, not -0.0)
     except OverflowError:  # an int (or Fraction) past float's range, as JSON's 1 followed by 400 digits: raised
         value = math.inf if value > 0 else -math.inf  # OverflowError, not the field's refusal below or its caller's
     if unit and not 0.0 <= value <= 1.0:  # (NaN: neither)
         raise ValueError(f"a Prediction's {name} is a probability in [0, 1], not {value}")
     return value
+
+
+def kept_as_is(value: object, top: float = 1.0) -> bool:
+    """Whether a number field's ``value`` is kept as it is: a float in [0, ``top``], but not -0.0 (rounded from a
+    tiny negative, or read from a record), which records wrote as -0.0; others go through :func:`number`."""
+    return type(value) is float and (0.0 < value <= top or (value == 0.0 and math.copysign(1.0, value) > 0))
 
 
 #: How far a confidence may be from its label's probability: records write both rounded to 6 decimals
