@@ -6,6 +6,8 @@ a (path, label) pair among predict_many's images."""
 from __future__ import annotations
 
 import array
+import ctypes
+import mmap
 
 import numpy as np
 import pytest
@@ -38,6 +40,33 @@ def test_pixels_or_other_values_in_an_array_are_told_both_ways_to_pass_them(clf,
         clf.predict(held)
     head = synthetic_head()
     assert clf.predict(np.array(array.array("B", head.tobytes()), np.uint8).reshape(head.shape)) == clf.predict(head)
+
+
+def test_a_ctypes_array_of_bytes_is_told_what_to_pass(clf):
+    """A ctypes array holding a file's bytes (or pixels) said only "not c_ubyte_Array_4096". Not read as the file
+    (bytes, bytearray and memoryview are): such a buffer holds a camera library's pixels as often."""
+    data = encode(synthetic_head())
+    held = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
+    for call in (clf.predict, lambda source: explain(clf, source)):
+        with pytest.raises(TypeError, match=EXPECTED.replace("not array", f"not {type(held).__name__}") + r": it "
+                           r"holds a PNG file's bytes, which predict takes as bytes, bytes\(x\)$"):
+            call(held)
+    with pytest.raises(TypeError, match=r"^item 0 of the images: .*not c_ubyte_Array_\d+: it holds a PNG file's"):
+        list(clf.predict_many([held]))
+    assert clf.predict(bytes(held)) == clf.predict(data) == clf.predict(memoryview(held))
+    pixels = (ctypes.c_ubyte * 4800).from_buffer_copy(b"no image" * 600)
+    with pytest.raises(TypeError, match=EXPECTED.replace("not array", "not c_ubyte_Array_4800") + r": a buffer of "
+                       r"4800 bytes; pass an image file's bytes as bytes, bytes\(x\), pixels as a numpy array of the "
+                       r"image's shape, np\.array\(x\)\.reshape\(height, width\)$"):
+        clf.predict(pixels)
+
+
+def test_an_mmap_of_a_file_is_read_as_the_file(clf, tmp_path):
+    """An mmap has read(): it is read as a binary file is, from its position (the buffer hint above is not its)."""
+    data = encode(synthetic_head())
+    (tmp_path / "head.png").write_bytes(data)
+    with open(tmp_path / "head.png", "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as held:
+        assert clf.predict(held) == clf.predict(data)
 
 
 @pytest.mark.parametrize("number", [float("nan"), np.float64("nan"), 3, np.int64(3)])

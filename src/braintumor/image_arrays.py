@@ -91,7 +91,8 @@ def gray_from_memory(image: InMemoryImage) -> tuple[np.ndarray, InputInfo]:
 def check_one(source: object) -> None:
     """TypeError unless ``source`` is one image as ``Classifier.predict`` takes it (a path, bytes, a binary file, an
     image in memory; a scan's Slice comes as its pixels), naming what to pass instead of a Volume, a scan's object
-    or an array-like (a torch tensor): decode_image's own refusal names files only."""
+    or an array-like (a torch tensor) or buffer (array.array, a ctypes array): decode_image's own refusal names files
+    only."""
     if is_in_memory(source) or isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) \
             or callable(getattr(source, "read", None)):
         return
@@ -103,10 +104,7 @@ def check_one(source: object) -> None:
     if isinstance(source, (numbers.Number, np.generic)):  # np.float64: "np.asarray(x) makes a numpy array of it"
         hint = (": a number is no image (an empty cell of a column of names, NaN? leave those out, "
                 'df["path"].dropna())')
-    if isinstance(source, array.array):  # a file read into array("B") (or pixels into one) said only "not array"
-        hint = _file_bytes_hint(source) or (f": an array.array of {len(source)} values; pass an image file's bytes "
-                                            "as bytes, arr.tobytes(), pixels as a numpy array of the image's shape, "
-                                            "np.array(arr).reshape(height, width)")
+    hint = hint or _buffer_hint(source)  # a file read into array("B") (or pixels into one) said only "not array"
     raise TypeError("expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, "
                     f"not {type(source).__name__}{hint}")
 
@@ -182,13 +180,32 @@ def _colour_type_hint(arr: np.ndarray) -> str:
     return f" ({unit}{arr.shape[-1]} slices of a volume, as nibabel gives one? {_READ_VOLUME})"
 
 
-def _file_bytes_hint(arr: np.ndarray | array.array) -> str:
+def _file_bytes_hint(arr: np.ndarray | array.array | memoryview, how: str = "arr.tobytes()") -> str:
     """What to pass for an image file's bytes held as a 1-D array (``np.frombuffer(data, np.uint8)``, what
     ``cv2.imdecode`` takes, or the standard library's ``array("B", data)``): told only that its shape was no image's,
-    or that an array.array was no image. "" for any other array."""
+    or that an array.array was no image. "" for any other array. ``how``: the call that makes them bytes."""
     if getattr(arr, "ndim", 1) == 1 and arr.itemsize == 1 and (kind := image_kind(arr[:12].tobytes())):
-        return f": it holds a {kind} file's bytes, which predict takes as bytes, arr.tobytes()"
+        return f": it holds a {kind} file's bytes, which predict takes as bytes, {how}"
     return ""
+
+
+def _buffer_hint(source: object) -> str:
+    """What to pass for values held by the buffer protocol (an array.array, a ctypes array, an mmap of a file): a
+    file read into one said only "not c_ubyte_Array_4096". Not read as a file's bytes, as bytes and a memoryview are:
+    such a buffer holds pixels as often (a camera library's frame), and with no shape, read as a file they were told
+    only that they were no image file. "" for an object with no buffer."""
+    try:
+        view = memoryview(source)
+    except (TypeError, ValueError):  # no buffer; a closed mmap ("mmap closed or invalid")
+        return ""
+    with view:  # released: an mmap with a view left open cannot be closed
+        stdlib = isinstance(source, array.array)
+        x, how = ("arr", "arr.tobytes()") if stdlib else ("x", "bytes(x)")
+        if hint := _file_bytes_hint(view, how):
+            return hint
+        held = f"an array.array of {len(view)} values" if stdlib else f"a buffer of {view.nbytes} bytes"
+        return (f": {held}; pass an image file's bytes as bytes, {how}, pixels as a numpy array of the image's shape, "
+                f"np.array({x}).reshape(height, width)")
 
 
 def _layout_hint(shape: tuple[int, ...]) -> str:
