@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .explanation_fields import NAN_HEAT, check_explanation
 from .image_io import InputInfo
 from .model_scores import UnscoredImage, scored_apart
 from .prediction import Prediction
@@ -103,10 +104,6 @@ def upsample(heat: np.ndarray, size: int, stride: int = FEATURE_STRIDE) -> np.nd
     heat = np.asarray(heat, dtype=np.float32)
     rows, cols = (_bilinear_weights(n, size, stride) for n in heat.shape)
     return np.clip(rows @ heat @ cols.T, 0.0, 1.0)
-
-
-#: Said of a heat map holding a NaN (one built by hand: a model's NaN scores are a ModelError before any map).
-NAN_HEAT = "a heat map's values are numbers from 0 to 1 (an Explanation's cam), not NaN"
 
 
 def colorize(heat: np.ndarray) -> np.ndarray:
@@ -206,11 +203,15 @@ class Explanation:
     images); None for a refused input or a model exported without its head. ``image`` is uint8 (S, S).
 
     Compared by value, arrays too (the dataclass's own ``==`` raised "The truth value of an array ... is
-    ambiguous"); not hashable, as a Prediction is not."""
+    ambiguous"); not hashable, as a Prediction is not. Fields of a wrong type or value (a map of NaN or past 1, of
+    another shape than the image) raise TypeError or ValueError as it is made."""
 
     prediction: Prediction
     cam: np.ndarray | None
     image: np.ndarray
+
+    def __post_init__(self) -> None:  # Explanation("x", None, None) was kept, and failed when drawn or compared
+        check_explanation(self.prediction, self.cam, self.image)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Explanation):
