@@ -209,7 +209,7 @@ def test_accepted_answers_under_the_review_threshold_are_flagged(tiny_classifier
     from braintumor.prediction import REVIEW_BELOW
 
     clf = tiny_classifier
-    just_under = np.array([REVIEW_BELOW - 0.002, 0.001, 0.0005, 0.0005])
+    just_under = np.array([REVIEW_BELOW - 0.002, 0.01, 0.001, 0.001])  # (summing to 1)
     sure = np.array([0.997, 0.001, 0.001, 0.001])
     assert clf.prediction_from_probs(just_under).review and not clf.prediction_from_probs(sure).review
     assert clf.prediction_from_probs(just_under).to_dict()["review"] is True

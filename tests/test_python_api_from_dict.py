@@ -18,7 +18,8 @@ from braintumor.wording import STRIPPED_NOTE
 PROBS = {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01}
 PREDICTIONS = [
     Prediction("glioma", 0.97, PROBS, ood_score=0.48, review=True),
-    Prediction("notumor", 0.999, {**PROBS, "glioma": 0.0, "notumor": 0.999}, ood_score=None, note=STRIPPED_NOTE),
+    Prediction("notumor", 0.999, {"glioma": 0.0, "meningioma": 0.0005, "notumor": 0.999, "pituitary": 0.0005},
+               ood_score=None, note=STRIPPED_NOTE),
     Prediction("glioma", 0.97, PROBS, note="a note of its own (no note_kind)"),
     prediction_from_probs(("glioma", "meningioma", "notumor", "pituitary"), [0.7, 0.1, 0.1, 0.1], ood_score=2.5,
                           reason="too few edges"),

@@ -70,7 +70,7 @@ def test_a_predictions_probabilities_cannot_be_changed_and_survive_pickle_and_js
         with pytest.raises(TypeError, match="read-only"):
             copied.probabilities["glioma"] = 0.1
     assert p == Prediction("glioma", 0.97, want, ood_score=0.48, review=True)
-    assert p != replace(p, probabilities={**want, "meningioma": 0.02})
+    assert p != replace(p, probabilities={**want, "meningioma": 0.02, "notumor": 0.0})
     changeable = dict(p.probabilities)
     changeable["glioma"] = 0.1  # the copy to change
     assert p.probabilities["glioma"] == 0.97

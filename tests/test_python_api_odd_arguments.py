@@ -212,7 +212,8 @@ def test_a_heat_map_holding_a_nan_is_refused_in_words():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's of the NaN's cast
         for draw in (lambda: overlay(levels, heat), lambda: colorize(heat),
-                     lambda: Explanation(Prediction("glioma", 0.9, {"glioma": 0.9}), heat, levels).heatmap_png()):
+                     lambda: Explanation(Prediction("glioma", 0.9, {"glioma": 0.9, "notumor": 0.1}), heat,
+                                                   levels).heatmap_png()):
             with pytest.raises(ValueError, match=said):
                 draw()
 

@@ -140,3 +140,23 @@ def test_minus_zero_is_written_as_zero():
     for p in made:
         assert "-0.0" not in json.dumps(p.to_dict()), p
         assert p.ood_score == 0.0 and all(type(v) is float for v in p.probabilities.values())
+
+
+@pytest.mark.parametrize("probs", [{"glioma": 0.9},
+                                   {"glioma": 0.9, "meningioma": 0.8, "notumor": 0.1, "pituitary": 0.0},
+                                   {"glioma": 0.5, "meningioma": 0.1, "notumor": 0.1, "pituitary": 0.1}],
+                         ids=["a class left out", "sigmoids", "short"])
+def test_probabilities_that_do_not_sum_to_1_are_refused(probs):
+    """A stand-in of one class, or a multi-label model's sigmoids, were kept as a model's answer, and shown as bars
+    summing to 90 % or 180 %; records' rounding (and people's, to 0.1 %) stays within the tolerance."""
+    total = sum(probs.values())
+    said = rf"^a Prediction's probabilities are one per class of its model and sum to 1 \(within 0\.01\), not {total:g}"
+    for make in (lambda: Prediction("glioma", probs["glioma"], probs),
+                 lambda: Prediction(None, None, probs, ood=True),
+                 lambda: Prediction.from_dict({"label": "glioma", "confidence": probs["glioma"],
+                                               "probabilities": probs}),
+                 lambda: prediction_from_probs(tuple(probs), list(probs.values()))):
+        with pytest.raises(ValueError, match=said):
+            make()
+    rounded = {"glioma": 0.973, "meningioma": 0.012, "notumor": 0.008, "pituitary": 0.004}  # 0.997, as shown
+    assert Prediction("glioma", 0.973, rounded).probabilities == rounded

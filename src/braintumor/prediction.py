@@ -17,6 +17,7 @@ import numpy as np
 from .orientation import TURN_ADVICE
 from .prediction_fields import (
     agreed_review,
+    check_total,
     class_name,
     flag,
     kept_as_is,
@@ -128,8 +129,9 @@ class Prediction:
     ``note``: a caution shown with an accepted answer, or None; for now only
     :data:`~braintumor.wording.STRIPPED_NOTE`, on a slice that looks skull-stripped (``braintumor.stripped``), whose
     confidence, however high, is no guide. Neither flag changes the label or the probabilities. A field of a wrong
-    type or value (``ood="false"``, a label none of its probabilities' classes, a NaN ``ood_score``, or one above 1
-    on an accepted answer) raises TypeError or ValueError, and so do fields that disagree: ``label`` not the most
+    type or value (``ood="false"``, a label none of its probabilities' classes, probabilities that do not sum to 1
+    (within :data:`~braintumor.prediction_fields.TOTAL_TOLERANCE`), a NaN ``ood_score``, or one above 1 on an
+    accepted answer) raises TypeError or ValueError, and so do fields that disagree: ``label`` not the most
     probable class (ties allowed), ``confidence`` not its probability (to 6 decimals, as records write them),
     ``review`` not the rule above, a refusal flagged or noted.
 
@@ -159,6 +161,7 @@ class Prediction:
             probs = {class_name(k): number(f"probabilities[{k!r}]", v, unit=True) for k, v in probs.items()}
         if type(probs) is not Probabilities:  # the 4 classes' once: a str "0.97" was kept, a NaN shown as "nan%"
             object.__setattr__(self, "probabilities", Probabilities(probs))
+        check_total(self.probabilities)  # sigmoid scores or a class left out ({"glioma": 0.9}) were kept
         for name in ("ood", "review"):  # bool("false") is True: a record's "ood": "false" was a refusal
             if type(getattr(self, name)) is not bool and (name == "ood" or self.review is not None):
                 object.__setattr__(self, name, flag(name, getattr(self, name)))

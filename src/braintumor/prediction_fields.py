@@ -74,6 +74,20 @@ def kept_as_is(value: object, top: float = 1.0) -> bool:
     return type(value) is float and (0.0 < value <= top or (value == 0.0 and math.copysign(1.0, value) > 0))
 
 
+#: How far a Prediction's probabilities may sum from 1: records write each rounded to 6 decimals, and people to 0.1 %
+#: as the page shows them; scores that are no distribution (sigmoids, a class left out) are farther.
+TOTAL_TOLERANCE = 0.01
+
+
+def check_total(probs: Mapping[str, float]) -> None:
+    """ValueError unless ``probs`` (checked numbers) sum to 1 within :data:`TOTAL_TOLERANCE`, as softmax gives them:
+    a stand-in of one class (``{"glioma": 0.9}``) or a multi-label model's sigmoids were kept, and their bars shown."""
+    total = sum(probs.values())
+    if not abs(total - 1.0) <= TOTAL_TOLERANCE:
+        raise ValueError(f"a Prediction's probabilities are one per class of its model and sum to 1 (within "
+                         f"{TOTAL_TOLERANCE}), not {total:.6g} ({', '.join(probs)})")
+
+
 #: How far a confidence may be from its label's probability: records write both rounded to 6 decimals
 #: (``prediction_from_probs``), so one rounded and the other not differ by half of this at most.
 CONFIDENCE_TOLERANCE = 1e-6
