@@ -14,6 +14,7 @@ import pytest
 from conftest import encode, synthetic_head
 
 from braintumor.heatmap import explain
+from braintumor.image_io import ImageError
 
 EXPECTED = r"^expected a path, bytes, a binary file, a numpy array, a PIL image or a scan's Slice, not array"
 
@@ -62,10 +63,16 @@ def test_a_ctypes_array_of_bytes_is_told_what_to_pass(clf):
 
 
 def test_an_mmap_of_a_file_is_read_as_the_file(clf, tmp_path):
-    """An mmap has read(): it is read as a binary file is, from its position (the buffer hint above is not its)."""
+    """An mmap has read(): it is read as a binary file is, from its position (the buffer hint above is not its); read
+    to its end, it was told "open it again: it cannot seek", where it has seek() (not seekable(), before 3.13)."""
     data = encode(synthetic_head())
     (tmp_path / "head.png").write_bytes(data)
     with open(tmp_path / "head.png", "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as held:
+        assert clf.predict(held) == clf.predict(data)
+        with pytest.raises(ImageError, match=rf"^nothing left to read: the stream is at its end \(position "
+                           rf"{len(data)}\); seek\(0\) after writing it$"):
+            clf.predict(held)
+        held.seek(0)
         assert clf.predict(held) == clf.predict(data)
 
 

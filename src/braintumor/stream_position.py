@@ -19,9 +19,10 @@ def position(source: BinaryIO) -> int:
 
 def rewind_advice(source: BinaryIO, seek: str = "seek(0)", reopen: str = "opening it again (it cannot seek)") -> str:
     """``seek`` where ``source`` can seek, else ``reopen``: a socket's (urllib3's ``response.raw``) tells its
-    position but cannot seek, and seek(0) raises there."""
+    position but cannot seek, and seek(0) raises there. One with seek() and no seekable() (an mmap, before Python
+    3.13) can: it was told "it cannot seek"."""
     try:
-        seekable = bool(getattr(source, "seekable", bool)())
+        seekable = bool(getattr(source, "seekable", lambda: callable(getattr(source, "seek", None)))())
     except (OSError, ValueError):  # a closed one
         seekable = False
     return seek if seekable else reopen
