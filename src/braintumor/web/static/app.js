@@ -43,8 +43,13 @@
   // card.js's card helpers.
   const showSeries = function (card, data) {
     window.braintumorSeries({ percent: percent, printable: printable, newCard: newCard, nameCard: nameCard,
-      fillCard: fillCard }).showSeries(card, data);
+      fillCard: fillCard, quiet: quiet }).showSeries(card, data);
   };
+  // In a run of many files (handleFiles), a scan's blocks and cards are silent too: true where so
+  function quiet(shown) {
+    if (run && run.quiet) shown.forEach(cards.quiet);
+    return Boolean(run && run.quiet);
+  }
 
   // Every record shown on the page, in upload order, for the CSV download (kept in this tab only).
   const collected = [];
@@ -138,6 +143,9 @@
     if (!run) run = { jobs: [], next: 0, workers: 0, silent: false, older: older };
     const current = run;
     current.jobs.push.apply(current.jobs, jobs);
+    // many files: the status line alone says the run, its cards (those given before too) silent (run-status.js)
+    current.quiet = current.jobs.length > runStatus.SAID_EACH;
+    if (current.quiet) current.jobs.forEach(function (job) { cards.quiet(job.card); });
     revisit.remember(given += jobs.length);
     say(current);
     // Once the server has left one file unanswered, the run's files not yet sent are not sent: 32 files would

@@ -99,7 +99,8 @@ window.braintumorCard = function (helpers) {
       card.dataset.state = "error";
       const modelFailed = document.getElementById("upload-form").dataset.modelFailed;  // its fault, not the file's:
       card.toggleAttribute("data-model-failed", rec.error === modelFailed);  // no "unreadable" link lands here
-      card.querySelector(".card-status").setAttribute("role", "alert");
+      const status = card.querySelector(".card-status");
+      if (status.getAttribute("aria-live") !== "off") status.setAttribute("role", "alert");  // not in a quiet run
       setStatus(card, sentence(printable(rec.error)));  // under its name, as its other lines: capitalised
       return;
     }
@@ -171,5 +172,11 @@ window.braintumorCard = function (helpers) {
     shown.textContent = " " + Math.floor(100 * share) + "%";
   }
 
-  return { wireViewer: wireViewer, newCard: newCard, nameCard: nameCard, fillCard: fillCard, sending: sending };
+  // A card of a run of many files (app.js): its live region says nothing, the run's status line says the run; the card
+  // still shows and holds its answer, read under its heading.
+  function quiet(card) {  // a card, or a scan's block (its cards)
+    card.querySelectorAll(".card-status").forEach(function (status) { status.setAttribute("aria-live", "off"); });
+  }
+
+  return { quiet: quiet, wireViewer: wireViewer, newCard: newCard, nameCard: nameCard, fillCard: fillCard, sending: sending };
 };

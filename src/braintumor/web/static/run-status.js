@@ -6,6 +6,11 @@
 window.braintumorRunStatus = (function () {
   const text = window.braintumorText;
 
+  // A run of more files than this is said on the page's status line alone ("Analysing 30 images…", then its Done
+  // line), its cards' live regions and its scans' summaries silent (app.js quiet): each card said its answer, 30
+  // announcements in a row for 30 files dropped, read one by one. The answers stay on the cards, under their headings.
+  const SAID_EACH = 5;
+
   // How many of the files given a job stands for: a dropped folder's DICOM files are sent as one zip.
   function filesOf(job) { return job.files ? job.files.length : 1; }
 
@@ -158,5 +163,5 @@ window.braintumorRunStatus = (function () {
     });
   }
 
-  return { during: during, done: done, link: link };
+  return { SAID_EACH: SAID_EACH, during: during, done: done, link: link };
 })();
