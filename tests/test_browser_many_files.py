@@ -9,7 +9,7 @@ import pytest
 from dicom_factory import series, zip_bytes
 from live_regions import announced, listen
 from PIL import Image
-from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import read_image
 
@@ -76,3 +76,20 @@ def test_a_few_files_still_say_each_answer(server, chromium, many):
     answers = [line.split(":")[0] for line in said[1:-1] if not line.startswith(("Sending", "Analysing"))]
     assert sorted(answers) == ["broken-1.jpg", *(f"slice-{i:02d}.jpg" for i in range(4))], said
     page.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_the_disclaimer_is_read_before_the_results_and_shown_at_the_windows_bottom(server, chromium, many, js):
+    """The medical disclaimer came last in the page's reading order (shown stuck to the window's bottom edge, it was
+    the page's last element): a screen reader reading a page of 30 results heard it after all of them, if at all. It
+    is read before the form and the results now, as it is printed, and still shown at the window's bottom edge."""
+    context, page = sent_page(chromium, server, many, js)
+    page.set_viewport_size({"width": 1024, "height": 800})
+    snapshot = page.locator("body").aria_snapshot()
+    read = [line.strip() for line in snapshot.splitlines()]
+    at = {what: next(i for i, line in enumerate(read) if line.startswith(what))
+          for what in ('- complementary "Medical disclaimer"', '- region "Results"', '- main')}
+    assert at['- complementary "Medical disclaimer"'] < at["- main"] < at['- region "Results"'], snapshot[:2000]
+    box = page.locator(".disclaimer").bounding_box()
+    assert abs(box["y"] + box["height"] - 800) < 1, box  # stuck to the bottom edge, over 30 cards
+    context.close()
