@@ -7,15 +7,21 @@ from __future__ import annotations
 # What a screen reader is told: the text of a live region already on the page, each time its content changes (a region
 # inserted with its text already in it is not announced by most screen readers, so it is not counted here), each text
 # once, in the order said; an emptied region's "" too. A region made silent (aria-live="off", a card of a run of
-# many files: app.js) says nothing, as a screen reader hears it. Given a selector, only the regions it matches. With
-# repeats, a text said again is recorded again, but only where its region's text changed since (set again unchanged,
-# a region says nothing new: a screen reader does not repeat it).
+# many files: app.js) says nothing, as a screen reader hears it, nor does a change of what is hidden from it
+# (aria-hidden: a share or a count sent). Given a selector, only the regions it matches. With repeats, a text said
+# again is recorded again, but only where its region's text changed since (set again unchanged, a region says nothing
+# new: a screen reader does not repeat it).
 LISTEN = """([only, repeats]) => {
     window.said = [];
+    const heard = region => {  // its text but what is hidden from screen readers
+        const copy = region.cloneNode(true);
+        copy.querySelectorAll("[aria-hidden=true]").forEach(hidden => hidden.remove());
+        return copy.textContent.trim();
+    };
     const live = only || "[role=status], [role=alert], [aria-live]", last = new WeakMap();
     new MutationObserver(changes => changes.forEach(change => {
         const node = change.target.nodeType === 1 ? change.target : change.target.parentElement;
-        const region = node && node.closest(live), text = region && region.textContent.trim();
+        const region = node && node.closest(live), text = region && heard(region);
         if (!region || !region.isConnected || region.getAttribute("aria-live") === "off" || last.get(region) === text)
             return;
         last.set(region, text);

@@ -4,12 +4,15 @@ is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from dicom_factory import series, zip_bytes
 from live_regions import announced, listen
 from PIL import Image
 from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_slow_uploads import _throttled
 
 from braintumor.image_io import read_image
 
@@ -93,3 +96,29 @@ def test_the_disclaimer_is_read_before_the_results_and_shown_at_the_windows_bott
     box = page.locator(".disclaimer").bounding_box()
     assert abs(box["y"] + box["height"] - 800) < 1, box  # stuck to the bottom edge, over 30 cards
     context.close()
+
+
+def test_many_files_sent_slowly_are_not_counted_aloud_one_by_one(server, chromium, test_images, tmp_path):
+    """Over a slow link the status line said "Sending 6 files: 1 sent…", then "2 sent…", each a change of a live
+    region said afresh: 30 files, 30 announcements again, and "Analysing 6 images…" in between two slow files. In a
+    run of many files the count sent is shown, not said (hidden from screen readers, as a card's share sent is), and
+    the line says "Sending" from the first slow file until all are sent: "Sending 6 files…" is said once."""
+    slices = []
+    for i in range(6):  # 6 uncompressed slices of 200 kB: over a second each to send at 150 kB/s
+        slices.append(tmp_path / f"slice-{i}.bmp")
+        Image.fromarray(read_image(test_images["glioma"][i % 3])).resize((448, 448)).save(slices[-1])
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    listen(page, "#page-status", repeats=True)
+    cdp = _throttled(page)
+    page.set_input_files("#file-input", [str(s) for s in slices])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_contain_text(re.compile(r"Sending 6 files: [1-5] sent…"), timeout=30_000)
+    sync_api.expect(status).to_contain_text("Done", timeout=90_000)
+    said = announced(page)
+    # "Analysing" at first (no file has been sending for a second yet), "Sending" once one has, until all are sent
+    assert said == ["Analysing 6 images…", "Sending 6 files…", "Analysing 6 images…", "Done: 6 classified (see below)."
+                    ], said
+    cdp.detach()
+    assert problems == []
+    page.close()

@@ -97,10 +97,24 @@
     return card;
   }
 
-  // The run's line while it goes on (sending, analysing), set only when its words change: it is a live region.
+  // The run's line while it goes on (sending, analysing), set only when its words change: it is a live region. In a
+  // run of many files the count sent is shown, not said (hidden from screen readers, as a card's share sent is): each
+  // file sent was said afresh, "Sending 30 files: 1 sent…", "2 sent…", 30 announcements over a slow link.
   function say(current) {
-    const line = runStatus.during(current.jobs);
-    if (line !== current.said) setStatus(document.getElementById("page-status"), current.said = line, false);
+    const line = runStatus.during(current.jobs), status = document.getElementById("page-status");
+    const sending = current.quiet && line.match(/^(Sending [^:…]*)(: \d+ sent)?…$/);
+    if (line === current.said) return;
+    current.said = line;
+    if (!sending) return setStatus(status, line, false);
+    const count = status.querySelector(".sent-count");
+    // its words said already: the count alone changes, unsaid
+    if (count && status.firstChild.nodeValue === sending[1]) return (count.textContent = sending[2] || "");
+    status.classList.remove("is-error");
+    const shown = document.createElement("span");
+    shown.className = "sent-count";
+    shown.setAttribute("aria-hidden", "true");
+    shown.textContent = sending[2] || "";
+    status.replaceChildren(sending[1], shown, "…");
   }
 
   // Files, or {file, path} from a dropped folder (folders.js) with its notes on the files left out and what to say

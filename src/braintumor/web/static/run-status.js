@@ -37,17 +37,17 @@ window.braintumorRunStatus = (function () {
   // said "Sending… 40%" over a slow link. While a file is still being sent after a second (its card says so, send.js:
   // job.upload "slow"), "Sending 3 files: 1 sent…", counting the files the page sends or will send (not those it
   // refused, nor those given up on); "Analysing 2 images and 1 scan…" once none is. It changes as a file is sent,
-  // never at each step of an upload: it is a live region, and the share sent is on the cards alone.
+  // never at each step of an upload: it is a live region, and the share sent is on the cards alone. Once a file was
+  // slow to send, it says "Sending" until every file is sent: it said "Analysing" again between two slow files, then
+  // "Sending", each a change said afresh.
   function during(jobs) {
     const live = jobs.filter(function (job) { return !job.resent; });
-    if (!live.some(function (job) { return job.upload === "slow" && !job.over; })) {
-      return "Analysing " + analysed(jobs) + "…";
-    }
     let sent = 0, unsent = 0;
     live.forEach(function (job) {
       if (job.upload === "sent") sent += filesOf(job);
       else if (!job.over) unsent += filesOf(job);
     });
+    if (!unsent || !live.some(function (job) { return job.slow; })) return "Analysing " + analysed(jobs) + "…";
     return "Sending " + text.counted(sent + unsent, "file") + (sent ? ": " + sent + " sent" : "") + "…";
   }
 

@@ -161,6 +161,7 @@ window.braintumorSend = function (helpers) {
       if (upload === "slow" || job.upload === "slow") helpers.sending(card, share);
       if (upload === job.upload) return;
       job.upload = upload;
+      job.slow = job.slow || upload === "slow";  // the run's line says "Sending" from then until all are sent
       helpers.uploaded();
     };
     let response = await post(form.dataset.api + "?heatmap=1", body, limit, sent);
