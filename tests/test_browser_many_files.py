@@ -122,3 +122,26 @@ def test_many_files_sent_slowly_are_not_counted_aloud_one_by_one(server, chromiu
     cdp.detach()
     assert problems == []
     page.close()
+
+
+# Each result as read under its heading: a card's heading and live region's text, a scan's heading and its line.
+RESULTS = """() => [...document.querySelectorAll("#results > .card, #results > .series")].map(c => [
+    c.querySelector(".card-name").textContent.trim(),
+    c.querySelector(".card-status, .series-line").textContent.replace(/\\s+/g, " ").trim()])"""
+
+
+def test_the_form_without_javascript_says_the_same_of_many_files(server, chromium, many):
+    """The plain form (no JavaScript: one request of 30 files) shows what the script's 30 requests show: the same
+    Done line, its count of unreadable files a link to the first of them (as the script's button goes to it), and
+    each file's result, its heading and what it says, in the order given."""
+    seen = {}
+    for js in (True, False):
+        context, page = sent_page(chromium, server, many, js)
+        link = page.locator("#page-status .status-link")
+        seen[js] = (" ".join(page.locator("#page-status").inner_text().split()), link.inner_text(),
+                    page.evaluate(RESULTS))
+        link.press("Enter")  # from the keyboard: the first unreadable file's heading has the focus
+        sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-0.jpg")
+        context.close()
+    assert seen[True] == seen[False]
+    assert len(seen[True][2]) == 30 and seen[True][1] == f"{BROKEN} files unreadable"
