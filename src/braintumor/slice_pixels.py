@@ -74,16 +74,20 @@ def robust_uint8(values: np.ndarray, pad: np.ndarray | None = None) -> np.ndarra
         arr = np.ldexp(arr, -64)  # overflowed to inf, the slice came out black; a power of two scales exactly
     pad = padding(arr) if pad is None or not pad.any() else pad
     whole = pad is None or pad.all()
-    sample = arr if whole else arr[~pad]
-    # sorted in place when the sample is a copy of our own (no second float64 copy; a slice peaked at 3 to 4): the
-    # padding left out, or ``source`` in float64 as it is (finite, unscaled), and then ``source`` is what is stretched
-    in_place = not whole or (converted is not source and arr is converted)
-    lo, hi = (float(v) for v in np.percentile(sample, [LOW_PERCENTILE, HIGH_PERCENTILE], overwrite_input=in_place))
+    # ``own``: arr is ``source`` in float64 as it is (finite, unscaled), a copy of our own: sorted in place, and then
+    # ``source`` is what is stretched (no second float64 copy; a slice peaked at 3 to 4). With padding, that copy is
+    # dropped before the rest is copied out, of ``source`` (made beside it, a padded slice peaked at 2.1 copies)
+    own = converted is not source and arr is converted
+    if own and not whole:
+        converted = arr = source
+    sample = arr if whole else np.asarray(arr[~pad], dtype=np.float64)
+    ends = np.percentile(sample, [LOW_PERCENTILE, HIGH_PERCENTILE], overwrite_input=own or not whole)
+    lo, hi = float(ends[0]), float(ends[1])
     if hi <= lo:  # nearly constant, e.g. a blank slice with a few bright voxels
         lo, hi = float(sample.min()), float(sample.max())
     if hi <= lo:  # a flat head on its padding: shown as before, bright on black
         lo, hi = float(arr.min()), float(arr.max())
-    return scale_to_uint8(source if whole and in_place else arr, lo, hi)
+    return scale_to_uint8(source if own else arr, lo, hi)
 
 
 def falling_uint8(values: np.ndarray, stored: np.ndarray, pad: np.ndarray | None = None) -> np.ndarray:
