@@ -23,7 +23,8 @@ NO_FINITE_PIXELS: str = no_finite_values_text("the image")
 
 
 #: Pixels above which :func:`_colour_of` copies out only the rows it samples: np.asarray of a whole RGB image held it
-#: twice over as bytes (Pillow's chunks joined), 216 MB for a 36 Mpx PNG, to measure some 16 000 of its pixels.
+#: twice over as bytes (Pillow's chunks joined), 216 MB for a 36 Mpx PNG, to measure some 16 000 of its pixels; and
+#: above which :func:`_gray_array` copies a gray image out a block of rows at a time.
 _WHOLE_IMAGE_PIXELS = 1 << 21  # (below it one array is the faster: some 4 ms for the rows)
 
 
@@ -35,6 +36,22 @@ def _colour_of(img: Image.Image) -> float:
         return colourfulness(np.asarray(img)[::step, ::step, :3])
     rows = [np.asarray(img.crop((0, y, img.width, y + 1)))[0, ::step, :3] for y in range(0, img.height, step)]
     return colourfulness(np.stack(rows))
+
+
+#: Pixels of a large gray image :func:`_gray_array` copies out at a time (256 KB).
+_BLOCK_PIXELS = 1 << 18
+
+
+def _gray_array(img: Image.Image) -> np.ndarray:
+    """``np.asarray(img)`` of an "L" image, a large one's copied a block of rows at a time into one array: Pillow's
+    bytes of the whole image (its chunks, then them joined) held it twice over (72 MB for a 36 Mpx gray plane)."""
+    if img.width * img.height <= _WHOLE_IMAGE_PIXELS:
+        return np.asarray(img)
+    out = np.empty((img.height, img.width), dtype=np.uint8)
+    step = max(1, _BLOCK_PIXELS // img.width)
+    for y in range(0, img.height, step):
+        out[y : y + step] = np.asarray(img.crop((0, y, img.width, min(y + step, img.height))))
+    return out
 
 
 def reduced_jpeg_colour(buffer: BinaryIO) -> float:
@@ -79,7 +96,7 @@ def ycc_gray(img: Image.Image) -> tuple[np.ndarray, float, GrayPlane]:
         factor = max(1, min(img.size) // 64)
         colour = ycc_colourfulness(img.reduce(factor) if factor > 1 else img)
     plane = img.convert("L")  # "L" of YCbCr: the Y byte as it is
-    return np.asarray(plane), colour, GrayPlane(plane, counts[:256])
+    return _gray_array(plane), colour, GrayPlane(plane, counts[:256])
 
 
 def gray_plane(img: Image.Image) -> tuple[np.ndarray, float, GrayPlane | None]:
@@ -120,7 +137,7 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
     if img.mode == "YCbCr":  # a colour JPEG decoded once, without colour conversion (see decode_image)
         return ycc_gray(img)[:2]
     if img.mode == "1":  # bilevel: 0/255, not 0/1 (which read as a blank image)
-        return np.asarray(img.convert("L"), dtype=np.uint8), 0.0
+        return _gray_array(img.convert("L")), 0.0
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode == "La":  # premultiplied gray + alpha: Pillow converts it to LA only ("cannot be read as grayscale")
@@ -134,4 +151,4 @@ def to_gray(img: Image.Image) -> tuple[np.ndarray, float]:
         img = img.convert("RGB")
         colour = _colour_of(img)
         img = img.convert("L")
-    return np.asarray(img, dtype=np.uint8), colour
+    return _gray_array(img), colour
