@@ -74,6 +74,30 @@ def ycc_colourfulness(img: Image.Image) -> float:
     return chroma_colourfulness(np.asarray(img))
 
 
+#: Most pixels :func:`ycc_gray` measures colour on. Reduced by its short side to >= 64 px, an image of normal shape
+#: (its long side at most 4 times the short: MAX_ASPECT refuses over 3) keeps at most 128 x 512, this many; a strip
+#: kept far more (224 x 64 233 px: 75 x 21 411, 1.6 Mpx, 26 MB of float chroma).
+_COLOUR_PIXELS = 128 * 512
+
+
+def _sampled_size(width: int, height: int) -> tuple[int, int]:
+    """The size of the copy :func:`_colour_copy` measures of a ``width`` x ``height`` reduced one: its own, or its
+    rows (columns) along its length thinned to within _COLOUR_PIXELS."""
+    if width * height <= _COLOUR_PIXELS:
+        return width, height
+    return (width, _COLOUR_PIXELS // width) if width <= height else (_COLOUR_PIXELS // height, height)
+
+
+def _colour_copy(img: Image.Image) -> Image.Image:
+    """The copy of a YCbCr image whose colour :func:`ycc_gray` measures: box-reduced by its short side to >= 64 px,
+    then a strip's rows along its length sampled (nearest, not averaged: a box over hundreds of rows evened a
+    strip's colour out), to at most _COLOUR_PIXELS."""
+    factor = max(1, min(img.size) // 64)
+    small = img.reduce(factor) if factor > 1 else img
+    size = _sampled_size(*small.size)
+    return small if size == small.size else small.resize(size, Image.Resampling.NEAREST)
+
+
 class GrayPlane(NamedTuple):
     """A decoder's gray array as the Pillow "L" image it was made from (the same pixels), and that image's 256-bin
     histogram where decoding made it anyway (a colour JPEG's), else None: ``preprocess.prepare_measured`` takes them
@@ -85,16 +109,16 @@ class GrayPlane(NamedTuple):
 
 def ycc_gray(img: Image.Image) -> tuple[np.ndarray, float, GrayPlane]:
     """A YCbCr image's Y plane, its colourfulness measured on a copy box-reduced to >= 64 px (as the old reduced-size
-    RGB decode measured it) and the plane as a :class:`GrayPlane`. One Pillow histogram of the image gives the plane's
-    histogram and tells gray chroma, Cb = Cr = 128 everywhere: then the reduced copy's is gray too, and its
-    colourfulness 0 (:func:`ycc_colourfulness`), told without making the copy (which costs more than the histogram).
-    tests/test_skipped_work.py checks each against the computation it replaces."""
+    RGB decode measured it; a strip's then sampled: :func:`_colour_copy`) and the plane as a :class:`GrayPlane`. One
+    Pillow histogram of the image gives the plane's histogram and tells gray chroma, Cb = Cr = 128 everywhere: then
+    the reduced copy's is gray too, and its colourfulness 0 (:func:`ycc_colourfulness`), told without making the copy
+    (which costs more than the histogram). tests/test_skipped_work.py checks each against the computation it
+    replaces."""
     counts = img.histogram()  # the Y band's 256 bins, then Cb's, then Cr's
     if counts[256 + 128] == counts[512 + 128] == img.width * img.height:
         colour = 0.0
     else:
-        factor = max(1, min(img.size) // 64)
-        colour = ycc_colourfulness(img.reduce(factor) if factor > 1 else img)
+        colour = ycc_colourfulness(_colour_copy(img))
     plane = img.convert("L")  # "L" of YCbCr: the Y byte as it is
     return _gray_array(plane), colour, GrayPlane(plane, counts[:256])
 
