@@ -24,6 +24,7 @@ from ab_versions import load_old
 
 import braintumor.image_io as new_io
 import braintumor.preprocess as new_pre
+from braintumor.image_files import walk_images
 from braintumor.model_files import MODEL_FILENAME
 from braintumor.ood_samples import ood_samples
 from braintumor.predictor import Classifier
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     clf = Classifier.load(args.model, threads=1)
     limit = clf.ood.max_colourfulness if clf.ood else float("inf")
-    dataset = [p.read_bytes() for p in new_io.walk_images(Path(args.data))]  # hidden files skipped, as in training
+    dataset = [p.read_bytes() for p in walk_images(Path(args.data))]  # hidden files skipped, as in training
     info = machine()
     with tempfile.TemporaryDirectory(prefix="bt-decode-") as tmp:
         load_old(args.old, Path(tmp))
