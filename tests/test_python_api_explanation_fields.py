@@ -11,6 +11,7 @@ from braintumor import Prediction
 from braintumor.heatmap import Explanation
 
 PRED = Prediction("glioma", 0.97, {"glioma": 0.97, "meningioma": 0.01, "notumor": 0.01, "pituitary": 0.01})
+REFUSED = Prediction(None, None, PRED.probabilities, ood=True, ood_score=1.5)
 IMAGE = np.arange(64, dtype=np.uint8).reshape(8, 8)
 CAM = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
 
@@ -38,8 +39,10 @@ def _with(value: float) -> np.ndarray:
     ((PRED, _with(1.5), IMAGE), ValueError, r"^a heat map's values are numbers from 0 to 1 \(an Explanation's cam\), "
                                             r"not 0\.0 to 1\.5$"),
     ((PRED, _with(-np.inf), IMAGE), ValueError, r"not -inf to 1\.0$"),
+    ((REFUSED, CAM, IMAGE), ValueError, r"^a refused Prediction's Explanation has no heat map \(cam None\): there is "
+                                        r"no class to explain$"),
 ], ids=["prediction", "no image", "float image", "list image", "3-D image", "empty image", "float64 map", "str map",
-        "map of another shape", "NaN", "past 1", "infinite"])
+        "map of another shape", "NaN", "past 1", "infinite", "refused with a map"])
 def test_an_explanation_of_wrong_fields_is_refused_when_made(fields, error, said):
     with pytest.raises(error, match=said):
         Explanation(*fields)
@@ -50,3 +53,4 @@ def test_the_fields_explain_makes_stay():
     for cam in (CAM, None, np.zeros((8, 8), np.float32), np.ones((8, 8), np.float32)):
         explained = Explanation(PRED, cam, IMAGE)
         assert explained.image_png().startswith(b"\x89PNG") and explained == Explanation(PRED, cam, IMAGE.copy())
+    assert Explanation(REFUSED, None, IMAGE).heatmap_png() is None  # a refused input's, as explain makes it

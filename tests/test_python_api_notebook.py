@@ -20,6 +20,14 @@ def clf() -> Classifier:
 HEAD = synthetic_head(200, canvas=(224, 224), offset=(12, 12))
 
 
+def accepted(clf: Classifier, source: np.ndarray):
+    """``source``'s answer as if accepted: a map drawn by hand needs one (a refused answer's Explanation has no map,
+    and the synthetic head is refused)."""
+    from braintumor.prediction import prediction_from_probs
+
+    return prediction_from_probs(clf.classes, np.array(list(clf.predict(source).probabilities.values())))
+
+
 def test_a_batch_of_the_wrong_shape_or_type_says_what_the_network_takes(clf):
     """``predict_proba(clf.preprocess(x))`` (one image's (1, S, S) input) was ONNX Runtime's "Invalid rank for
     input"; uint8 crops as a batch were read as levels 0-255 (a silently wrong answer); one crop given to
@@ -104,7 +112,7 @@ def test_the_overlay_takes_a_weight_from_0_to_1(clf):
 
     size = clf.image_size  # a map drawn by hand: the synthetic head is refused, and a refused input has none
     cam = np.outer(np.linspace(0, 1, size), np.ones(size)).astype(np.float32)
-    explained = Explanation(clf.predict(HEAD), cam, clf.inspect_crop(HEAD)[0])
+    explained = Explanation(accepted(clf, HEAD), cam, clf.inspect_crop(HEAD)[0])
     for bad in (-1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="from 0 to 1"):
             explained.heatmap_png(bad)
@@ -126,8 +134,10 @@ def test_slices_volumes_and_explanations_compare_by_value(clf):
     assert Slice(HEAD) != Slice(HEAD[:100]) and Slice(HEAD) != "scan.nii"
     assert explain(clf, HEAD) == explain(clf, HEAD.copy())
     crop = clf.inspect_crop(HEAD)[0]
-    drawn = Explanation(clf.predict(HEAD), np.ones(crop.shape, np.float32), crop)
+    drawn = Explanation(accepted(clf, HEAD), np.ones(crop.shape, np.float32), crop)
     assert drawn != explain(clf, HEAD) and explain(clf, HEAD) != drawn
+    assert drawn != Explanation(drawn.prediction, None, crop) != drawn  # the same answer, a map or none
+    assert drawn != Explanation(drawn.prediction, np.zeros(crop.shape, np.float32), crop)
     assert drawn == Explanation(drawn.prediction, drawn.cam.copy(), crop.copy())
     for unhashable in (Slice(HEAD), drawn):
         with pytest.raises(TypeError, match="unhashable"):
@@ -208,7 +218,7 @@ def test_an_explanation_shows_in_one_line_with_its_arrays_sizes(clf):
     size = clf.image_size
     assert repr(refused) == (f"Explanation(prediction={refused.prediction!r}, cam=None, "
                              f"image=<{size} x {size} uint8>)")
-    drawn = Explanation(refused.prediction, np.zeros((size, size), np.float32), refused.image)
+    drawn = Explanation(accepted(clf, HEAD), np.zeros((size, size), np.float32), refused.image)
     assert repr(drawn).endswith(f"cam=<{size} x {size} float32>, image=<{size} x {size} uint8>)")
     assert "\n" not in repr(drawn)
 

@@ -99,10 +99,12 @@ def test_an_overlay_weight_that_is_no_number_is_told_so(clf, alpha):
     import numpy as np
 
     from braintumor.heatmap import Explanation
+    from braintumor.prediction import Prediction
 
-    size = clf.image_size
+    size = clf.image_size  # an accepted answer: a refused one (a blank image's) has no map
     cam = np.outer(np.linspace(0, 1, size), np.ones(size)).astype(np.float32)
-    explained = Explanation(clf.predict(np.zeros((size, size), np.uint8)), cam, np.zeros((size, size), np.uint8))
+    answer = Prediction("glioma", 0.9, {"glioma": 0.9, "notumor": 0.1})
+    explained = Explanation(answer, cam, np.zeros((size, size), np.uint8))
     with pytest.raises(TypeError, match=r"^alpha is the colour's weight at the hottest pixel, a number from 0 to 1, "
                                         rf"not {type(alpha).__name__}$"):
         explained.heatmap_png(alpha)

@@ -24,8 +24,9 @@ def _kind(value: object) -> str:
 
 def check_explanation(prediction: object, cam: object, image: object) -> None:
     """TypeError or ValueError unless the fields are an Explanation's: a Prediction, None or a float32 map of the
-    image's shape with values from 0 to 1, and the uint8 2-D image the model saw. The map's values cost two reductions
-    (min and max: ~10 us for the shipped 160 x 160 one), not a pass per check."""
+    image's shape with values from 0 to 1 (None for a refused Prediction, as ``explain`` makes it: there is no class to
+    explain), and the uint8 2-D image the model saw. The map's values cost two reductions (min and max: ~10 us for the
+    shipped 160 x 160 one), not a pass per check."""
     if not isinstance(prediction, Prediction):
         raise TypeError(f"an Explanation's prediction is a Prediction, not {type(prediction).__name__}")
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
@@ -34,6 +35,8 @@ def check_explanation(prediction: object, cam: object, image: object) -> None:
         raise ValueError(f"an Explanation's image is a 2-D gray image (S, S), not {_kind(image)}")
     if cam is None:  # a refused input's, or a model's exported without its head
         return
+    if prediction.ood:
+        raise ValueError("a refused Prediction's Explanation has no heat map (cam None): there is no class to explain")
     if not isinstance(cam, np.ndarray) or cam.dtype != np.float32:
         raise TypeError(f"an Explanation's cam is a float32 array (cam.astype(np.float32)) or None, not {_kind(cam)}")
     if cam.shape != image.shape:

@@ -204,7 +204,7 @@ class Explanation:
 
     Compared by value, arrays too (the dataclass's own ``==`` raised "The truth value of an array ... is
     ambiguous"); not hashable, as a Prediction is not. Fields of a wrong type or value (a map of NaN or past 1, of
-    another shape than the image) raise TypeError or ValueError as it is made."""
+    another shape than the image, a map with a refused prediction) raise TypeError or ValueError as it is made."""
 
     prediction: Prediction
     cam: np.ndarray | None
