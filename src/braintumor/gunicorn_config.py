@@ -9,6 +9,7 @@ metrics directory and sets ``PROMETHEUS_MULTIPROC_DIR`` before the master starts
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import ipaddress
 import itertools
@@ -110,11 +111,41 @@ def stalled_clients_in_one_line(record: logging.LogRecord) -> bool:
     return True
 
 
+#: Environment of the worker processes (unless already set; ``serve`` exports it, and serve.py imports it from here).
+#: A worker runs one ONNX Runtime session and nothing else that is parallel: a BLAS or OpenMP thread pool per worker
+#: only spins on cores the other workers need, and glibc's default of one malloc arena per thread made a worker's RSS
+#: creep. docs/DEPLOY.md says what to export for a gunicorn started by hand (tests/test_gunicorn_worker_env.py).
+WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                              "MALLOC_ARENA_MAX": "2"}
+#: mallopt()'s name for what MALLOC_ARENA_MAX sets (glibc's malloc.h).
+_M_ARENA_MAX = -8
+
+
+def worker_environment() -> None:
+    """:data:`WORKER_ENV`'s values where unset, in the master before any worker exists: a gunicorn started by hand
+    (not by ``serve``, which exports them) had none. The workers inherit them and load numpy and ONNX Runtime only
+    after the fork, so the thread pools' variables take effect; glibc reads MALLOC_ARENA_MAX only as a process starts,
+    so its value is also given to malloc itself (mallopt, which the forked workers inherit). A variable the operator
+    set is kept (and glibc has read theirs already)."""
+    arenas_set = "MALLOC_ARENA_MAX" in os.environ
+    for key, value in WORKER_ENV.items():
+        os.environ.setdefault(key, value)
+    if arenas_set or not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # glibc's, musl's (a no-op there)
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_ARENA_MAX, int(WORKER_ENV["MALLOC_ARENA_MAX"]))
+
+
 def on_starting(server) -> None:
     """In the master, before any worker exists (they inherit it): filter the error log's rejected requests. With
     ``--reuse-port`` and only sockets serve bound (``--bind fd://N``, SO_REUSEPORT set by serve), the master serves
     them as without it: gunicorn left them to each worker, its log said "Listening at:  (pid)", and :func:`when_ready`
-    found no socket to give the client timeout. Each worker's socket was a copy of the one socket anyway."""
+    found no socket to give the client timeout. Each worker's socket was a copy of the one socket anyway. The
+    workers' environment: :func:`worker_environment`."""
+    worker_environment()
     logger = logging.getLogger("gunicorn.error")
     logger.addFilter(_logs.without_client_data)
     logger.addFilter(stalled_clients_in_one_line)

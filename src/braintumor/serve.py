@@ -35,6 +35,7 @@ from .gunicorn_config import (
     DEFAULT_CLIENT_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT,
     REQUEST_TIMEOUT_ENV,
+    WORKER_ENV,
 )
 from .held_model import hold_model
 from .host_names import listen_address, server_url, url_host
@@ -60,12 +61,6 @@ from .serve_settings import (
 )
 from .serve_waitress import waitress_buffers, waitress_server
 from .wording import counted, printable
-
-#: Environment of the worker processes (unless already set). A worker runs one ONNX Runtime session
-#: and nothing else that is parallel: a BLAS or OpenMP thread pool per worker only spins on cores the
-#: other workers need, and glibc's default of one malloc arena per thread made a worker's RSS creep.
-WORKER_ENV: dict[str, str] = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                              "MALLOC_ARENA_MAX": "2"}
 
 
 def gunicorn_argv(app_kwargs: dict, host: str, port: int, workers: int, timeout: int | None = None,
@@ -175,8 +170,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
                             channel_timeout=math.ceil(client_timeout),  # whole seconds there
                             **waitress_buffers(int(limit * 1024 * 1024))).run()  # the app's MAX_CONTENT_LENGTH
         else:
-            for key, value in WORKER_ENV.items():
-                os.environ.setdefault(key, value)
+            for key, value in WORKER_ENV.items():  # here, not only in gunicorn_config: glibc reads MALLOC_ARENA_MAX
+                os.environ.setdefault(key, value)  # as the process starts (the exec below)
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # gunicorn's on_exit removes it, else the watcher
             os.environ[CLIENT_TIMEOUT_ENV] = repr(client_timeout)  # for gunicorn_config.when_ready, in the master
             os.environ[REQUEST_TIMEOUT_ENV] = repr(float(request_timeout))  # for gunicorn_config.post_fork
