@@ -137,6 +137,37 @@ def test_a_hand_started_gunicorns_workers_share_the_cpus(host_of_64, monkeypatch
     assert threads() == 2
     monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "abc")  # not a count: alone, as before
     assert threads() == 4
-    host_of_64()  # 64 CPUs, 2 workers: serve's share (its default_threads(workers)), not Classifier.load's cap of 4
+    host_of_64()  # 64 CPUs, 2 workers: their share is 32, capped at 4 as serve's (below) and Classifier.load's
     monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, "2")
-    assert threads() == cpu_quota.default_threads(2) == 32
+    assert threads() == 4
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason=f"no shipped model at {MODEL}")
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize("workers", [1, 2, 32])
+def test_a_server_worker_on_a_big_host_takes_a_few_threads(host_of_64, monkeypatch, workers):
+    """``serve --workers 1`` (and a hand-started ``gunicorn -w 1``) on a 64-CPU host gave its one worker 64 ONNX Runtime
+    threads, spinning after each ~1 ms image on cores that had other work (docs/DEPLOY.md, ONNX Runtime threads): its
+    share of the CPUs, capped at 4 as a model loaded alone is; 32 workers still get 2 each."""
+    from braintumor import serve as serve_mod
+
+    host_of_64()
+    for key in [*serve_mod.WORKER_ENV, "PROMETHEUS_MULTIPROC_DIR", cpu_quota.SERVER_WORKERS_ENV]:
+        monkeypatch.setenv(key, "")  # so that teardown restores it
+        monkeypatch.delenv(key)
+    apps = []
+
+    def fake_execv(path, argv):
+        apps.append(argv[-1])
+        raise OSError("not really starting gunicorn")
+
+    monkeypatch.setattr(serve_mod.os, "execv", fake_execv)
+    with pytest.raises(OSError):
+        serve_mod.serve(model=str(MODEL), workers=workers, port=0)
+    expected = min(4, 64 // workers)
+    assert f"threads={expected}," in apps[0], apps
+    from braintumor.web import create_app  # a hand-started gunicorn's worker of as many (post_fork says how many)
+
+    monkeypatch.setenv(cpu_quota.SERVER_WORKERS_ENV, str(workers))
+    clf = create_app(MODEL).extensions["braintumor"].classifier
+    assert clf.session.get_session_options().intra_op_num_threads == expected

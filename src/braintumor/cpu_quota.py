@@ -68,7 +68,8 @@ def available_cpus(cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
 #: How many server processes share this machine's CPUs: gunicorn_config.py's ``post_fork`` sets it in each gunicorn
 #: worker (gunicorn's worker count), so that a model loaded there without a thread count takes its share, as
 #: ``braintumor serve`` gives its workers. Set it yourself under another server that forks workers (uWSGI's
-#: ``processes``); unset, not a whole number or under 1: the process is alone (at most 4 threads, Classifier.load's).
+#: ``processes``); unset, not a whole number or under 1: the process is alone. Either way at most 4 threads
+#: (model_loading.DEFAULT_MAX_THREADS).
 SERVER_WORKERS_ENV = "BRAINTUMOR_SERVER_WORKERS"
 
 

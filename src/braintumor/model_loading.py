@@ -36,7 +36,10 @@ METADATA_KEY = "braintumor"
 
 #: Most ONNX Runtime threads a Classifier takes (the CLI's --threads too): 5000 hung for half a minute per image.
 MAX_THREADS: int = 256
-#: Most ONNX Runtime threads a Classifier gets when given none (the CPUs it may use: cpu_quota.default_threads).
+#: Most ONNX Runtime threads a Classifier gets when given none (the CPUs it may use: cpu_quota.default_threads), alone
+#: or as a server's worker (serve's, a hand-started gunicorn's): for a ~1 ms image, threads past a few add only their
+#: synchronisation, and spin after each run (2 threads on 2 CPUs: 1.3x the wall time and 2.2x the CPU of 1 per image
+#: with gaps between, docs/DEPLOY.md), where serve --workers 1 on a 64-CPU host gave its worker 64.
 DEFAULT_MAX_THREADS: int = 4
 
 AnyClassifier = TypeVar("AnyClassifier", bound="Classifier")
@@ -89,9 +92,7 @@ def load_classifier(cls: type[AnyClassifier], path: str | os.PathLike | None = N
         raise ModelError(f"cannot load model {model_path}: the file is empty (0 bytes: a copy or download that did not "
                          "finish?)")
     # a server's worker (gunicorn_config's post_fork says how many): its share of the CPUs, as serve gives its own
-    workers = server_workers()
-    opts = session_options(threads or (default_threads(workers) if workers
-                                       else default_threads(at_most=DEFAULT_MAX_THREADS)))
+    opts = session_options(threads or default_threads(server_workers() or 1, at_most=DEFAULT_MAX_THREADS))
     try:
         session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception:  # onnxruntime raises its own exception types for broken files: said in words, not by class

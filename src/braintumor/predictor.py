@@ -76,9 +76,9 @@ class Classifier:
     def load(cls, path: str | os.PathLike | None = None, threads: int | None = None) -> Classifier:
         """Open an exported ONNX model: a path, a shipped model's file name, or None ($BRAINTUMOR_MODEL, else the
         shipped one). ``threads``: ONNX Runtime's (default: the CPUs this process may use, a container's CPU quota
-        counted, at most 4; in a server's worker, those CPUs divided among its workers, as ``serve`` divides them:
-        ``$BRAINTUMOR_SERVER_WORKERS``, which braintumor's gunicorn_config sets in each gunicorn worker). Raises
-        FileNotFoundError or ModelError."""
+        counted, at most 4; in a server's worker, those CPUs divided among its workers, as ``serve`` divides them, at
+        most 4 too: ``$BRAINTUMOR_SERVER_WORKERS``, which braintumor's gunicorn_config sets in each gunicorn worker).
+        Raises FileNotFoundError or ModelError."""
         return load_classifier(cls, path, threads)
 
     def __reduce__(self) -> tuple:  # pickled as its model file, opened again on the other side

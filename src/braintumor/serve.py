@@ -41,6 +41,7 @@ from .held_model import hold_model
 from .host_names import listen_address, server_url, url_host
 from .metrics_folders import hold_metrics_dir, new_metrics_dir, remove_when_server_ends
 from .model_files import default_model_path, resolve_model_path
+from .model_loading import DEFAULT_MAX_THREADS
 from .predictor import Classifier
 from .serve_settings import (
     THREADS_PER_WORKER,
@@ -127,7 +128,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, model: str | None = None, w
     # the workers may start elsewhere (GUNICORN_CMD_ARGS --chdir): the path from the root, its '..' kept (abspath's
     # 'link/../m.onnx' was './m.onnx', another file or none) and its name the one given (the API shows it)
     kwargs = {"model_path": str(Path(path).absolute()),
-              "max_upload_mb": limit, "threads": default_threads(workers),
+              "max_upload_mb": limit, "threads": default_threads(workers, at_most=DEFAULT_MAX_THREADS),
               "request_timeout": float(request_timeout), "allowed_hosts": hosts, "trusted_origins": origins}
     if debug:
         server = "Flask development server (--debug: never in production)"
