@@ -10,6 +10,7 @@ import pytest
 from markupsafe import escape
 
 from braintumor.web import create_app
+from braintumor.web.disconnects import cut_short
 from braintumor.web.multipart_errors import (
     BOUNDARY_NOT_IN_BODY,
     CUT_SHORT,
@@ -18,7 +19,6 @@ from braintumor.web.multipart_errors import (
     NO_BOUNDARY,
     NO_DISPOSITION,
     NOT_UTF8,
-    cut_short,
 )
 from braintumor.web.pages import sentence  # the page's status line says it as a sentence
 
