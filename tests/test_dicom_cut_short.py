@@ -224,17 +224,34 @@ def test_a_whole_image_file_saved_without_its_pixel_data_is_not_only_told_to_be_
         read_volumes(whole, name="x.dcm")
 
 
-@pytest.mark.parametrize("stray", [b"\xfe\xff\x0d\xe0", b"\xfe\xff\xdd\xe0"])  # an item's, a sequence's delimiter
-def test_a_stray_delimiter_after_the_file_meta_is_no_element_not_an_empty_dataset(gray, stray):
-    """pydicom reads nothing past a delimiter that closes nothing where the first element belongs: 'DICOM file's
-    dataset is empty: no data elements after its preamble and file meta', of a file with bytes there, or 'has no
-    pixel data (MR Image Storage)' where it kept the delimiter as an element."""
+_STRAYS = {b"\xfe\xff\x0d\xe0": "an item delimiter (FFFE,E00D) that closes no item",
+           b"\xfe\xff\xdd\xe0": "a sequence delimiter (FFFE,E0DD) that closes no sequence",
+           b"\xfe\xff\x00\xe0": "an item (FFFE,E000) outside any sequence"}
+
+
+def _stray(what: str, at: int, where: str) -> str:
+    return (rf"^DICOM file holds {re.escape(what)} at byte {at:,}, {re.escape(where)}, where a data element belongs: "
+            r"damaged, or written wrongly by the software that exported it: export it again and send that$")
+
+
+@pytest.mark.parametrize("stray", list(_STRAYS))
+def test_a_stray_delimiter_or_item_where_an_element_belongs_is_told_where(gray, stray):
+    """pydicom reads nothing past a delimiter that closes nothing where the first element belongs ('DICOM file's
+    dataset is empty', of a file with bytes there), and reads what follows one in explicit VR as implicit VR: the SOP
+    Class UID swallowed the rest of the file, 'has no pixel data (unregistered SOP class)'. A lone item was 'ends at
+    byte N, after its Item element (FFFE,E000)', as if an item were an element. Never a value."""
     whole = _encoded(gray, "ExplicitVRLittleEndian")
     meta_end = 144 + int.from_bytes(whole[140:144], "little")
-    said = (r"^DICOM file holds no data element this reader can read after its {} \({}\): what follows it is no "
-            r"element \(a stray delimiter, or bytes that are none\), and no pixel data: damaged, or written wrongly by "
-            r"the software that exported it: export it again and send that$")
-    with pytest.raises(ImageError, match=said.format("file meta", "which names MR Image Storage")):
-        read_volumes(whole[:meta_end] + stray + bytes(4), name="x.dcm")
-    with pytest.raises(ImageError, match=said.format("'DICM' marker", "no SOP Class UID")):
+    for data in (whole[:meta_end] + stray + bytes(4), whole[:meta_end] + stray + bytes(4) + whole[meta_end:]):
+        if stray == b"\xfe\xff\x0d\xe0" and len(data) > len(whole):
+            continue  # pydicom reads on past a stray item delimiter: the image is whole, and classified
+        with pytest.raises(ImageError, match=_stray(_STRAYS[stray], meta_end, "right after its file meta")) as err:
+            read_volumes(data, name="x.dcm")
+        assert not any(s in str(err.value) for s in SECRETS)
+    with pytest.raises(ImageError, match=_stray(_STRAYS[stray], 132, "right after its 'DICM' marker")):
         read_volumes(whole[:132] + stray + bytes(4), name="x.dcm")
+    rows = whole.index(b"\x28\x00\x10\x00")
+    if stray == b"\xfe\xff\x0d\xe0":  # pydicom stops there: 'has no pixel data (MR Image Storage)'
+        with pytest.raises(ImageError, match=_stray(_STRAYS[stray], rows, "after its Photometric Interpretation "
+                                                    "element (0028,0004)")):
+            read_volumes(whole[:rows] + stray + bytes(4) + whole[rows:], name="x.dcm")

@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 from pydicom.uid import UID_dictionary
 
 from .dicom_checks import NON_IMAGE_SOP_PREFIXES, transfer_syntax
-from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding
+from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding, stray_tag
 from .dicom_frames import element_name, sop_class
 from .dicom_sniff import _LONG_VRS, raw_encoding
+from .wording import EXPORT_AGAIN
 
 #: Most top-level elements a file may hold. A real header has hundreds (a few thousand with private tags; nested
 #: sequences are not counted); 20 MB of zeros parse as 2.5 M empty elements, ~7 s of CPU (480 MB: 190 s and 1 GB).
@@ -125,6 +127,9 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
     meta_length = dataset.file_meta.get("FileMetaInformationGroupLength") if dataset is not None else None
     if isinstance(meta_length, int) and start + 12 + meta_length > len(data):  # past its group length's element
         where = "inside its file meta"
+    elif (dataset is None or not any(t in dataset for t in PIXEL_TAG_NUMBERS)) \
+            and (stray := stray_tag(data, start, *encoding)):  # pydicom stopped there, or read on as what it is not
+        return _stray_text(data, *stray)
     elif dataset is not None and any(t in dataset for t in PIXEL_TAG_NUMBERS):
         return _truncated(data, "inside its pixel data") if _cut_in_closing_delimiter(data, dataset) else None
     else:
@@ -142,6 +147,25 @@ def truncation_problem(data: bytes, dataset: Dataset | None) -> str | None:
         else:
             where = f"inside {where}"
     return _truncated(data, where)
+
+
+#: What a tag that opens no element at a dataset's top level is (:func:`braintumor.dicom_ending.stray_tag`).
+_STRAY_TAGS = {0xFFFEE000: "an item (FFFE,E000) outside any sequence",
+               0xFFFEE00D: "an item delimiter (FFFE,E00D) that closes no item",
+               0xFFFEE0DD: "a sequence delimiter (FFFE,E0DD) that closes no sequence"}
+
+
+def _stray_text(data: bytes, at: int, tag: int, before: int) -> str:
+    """A Part 10 file (or a raw dataset) whose dataset holds, at its top level, a tag that opens no element (a stray
+    delimiter or item): pydicom stops there without a word, or reads on as implicit VR, the next element's value
+    swallowing the rest of the file. It was 'has no pixel data (unregistered SOP class)', or 'ends at byte N, after its
+    Item element (FFFE,E000)', as if an item were an element. Says where, by byte and the element before it (by name
+    and number), never a value."""
+    what = _STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence"
+    opens = 132 if data[128:132] == b"DICM" else 0
+    after = "file meta" if _dataset_start(data, opens) > opens else "'DICM' marker" if opens else ""
+    where = f"after its {_element_words(before)}" if before else f"right after its {after}" if after else "at its start"
+    return f"DICOM file holds {what} at byte {at:,}, {where}, where a data element belongs: {EXPORT_AGAIN}"
 
 
 def _cut_in_closing_delimiter(data: bytes, dataset: Dataset) -> bool:
@@ -197,8 +221,13 @@ def _image_class(dataset: Dataset) -> bool:
 def _last_element(dataset: Dataset) -> str:
     """The last whole element a dataset read, by its dictionary name and number ("Instance Number element
     (0020,0013)"), a private one by its number: never its value."""
-    tag = max(dataset.keys())
-    number, name = f"({tag.group:04X},{tag.element:04X})", element_name(tag)
+    return _element_words(max(dataset.keys()))
+
+
+def _element_words(tag: int) -> str:
+    """An element by its dictionary name and number ("Instance Number element (0020,0013)"), a private one by its
+    number."""
+    number, name = f"({tag >> 16:04X},{tag & 0xFFFF:04X})", element_name(Tag(tag))
     return f"element {number}" if name == number else f"{name} element {number}"
 
 

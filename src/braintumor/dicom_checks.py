@@ -119,18 +119,10 @@ def _article(name: str) -> str:
     return "an" if name[:1] in "AEIOUX" or (spelled and name[:1] in "FHLMNRS") else "a"
 
 
-def _no_pixels(ds: Dataset, sop: str, name: str | None) -> str:
-    """Why a file without pixel data is refused, saying what it holds. One whose dataset holds no element but stray
-    delimiters (FFFE,E00D/E0DD, which close nothing; pydicom reads no further) was 'dataset is empty: no data elements
-    after its preamble and file meta', or 'no pixel data (MR Image Storage)' where it kept the delimiter: one cut
-    right after its 'DICM' marker or file meta is told it was cut (:mod:`braintumor.dicom_bounds`), and no writer
-    saves an empty dataset, so what reaches here holds bytes that are no element."""
-    what = name or ("an unregistered SOP class" if sop else "")
-    if min(ds.keys(), default=0xFFFE0000) >> 16 == 0xFFFE:  # delimiters only (a SOP class here is its file meta's)
-        after = "file meta" if set(ds.file_meta.keys()) - {0x00020010} else "'DICM' marker"  # (TS: the reader's)
-        return (f"DICOM file holds no data element this reader can read after its {after} ("
-                + (f"which names {what}" if what else "no SOP Class UID") + "): what follows it is no element (a "
-                f"stray delimiter, or bytes that are none), and no pixel data: {EXPORT_AGAIN}")
+def _no_pixels(sop: str, name: str | None) -> str:
+    """Why a file without pixel data is refused, saying what it holds. One whose dataset holds a stray delimiter or
+    item where an element belongs (pydicom reads no further, or reads the rest as one element's value) is told so
+    before (:func:`braintumor.dicom_bounds.truncation_problem`): it was 'has no pixel data (unregistered SOP class)'."""
     return f"DICOM file has no pixel data ({name or ('unregistered SOP class' if sop else 'and no SOP Class UID')})"
 
 
@@ -141,7 +133,7 @@ def _check_image(ds: Dataset, max_frames: int) -> int:
         what = f"{_article(name)} {name} object" if name else "an object of an unregistered SOP class"
         raise ImageError(f"DICOM file is {what}, not an image: nothing to classify")
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        raise ImageError(_no_pixels(ds, sop, name))
+        raise ImageError(_no_pixels(sop, name))
     rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     if rows < 1 or cols < 1:
         raise ImageError("DICOM file has pixel data but no valid Rows/Columns")

@@ -50,11 +50,28 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
     endian, as DICOM writes it): '' at the end of a top-level element; else what it ends inside ("its file meta", "an
     element's tag and length", "a header value", "its pixel data"); None where the walk cannot tell (a stray
     delimiter, or too many elements)."""
-    pos, end, top, meta = start, len(data), 0, True
+    return _walk(data, start, implicit, little)[0]
+
+
+def stray_tag(data: bytes, start: int, implicit: bool, little: bool) -> tuple[int, int, int] | None:
+    """(byte, tag, the top-level tag before it, 0 for none) of the first tag at the top level of ``data``'s dataset
+    (walked from ``start`` as :func:`ending` walks) that opens no data element: an item or delimiter (FFFE,eeee)
+    outside any sequence. pydicom stops at a delimiter there without a word, and reads what follows an item as implicit
+    VR: the next element's value swallowed the rest of the file, its pixel data too. None where there is none."""
+    return _walk(data, start, implicit, little)[1]
+
+
+def _is_stray(tag: int) -> bool:
+    return tag >> 16 == 0xFFFE
+
+
+def _walk(data: bytes, start: int, implicit: bool, little: bool) -> tuple[str | None, tuple[int, int, int] | None]:
+    """:func:`ending`'s answer and :func:`stray_tag`'s, in one walk."""
+    pos, end, top, meta, stray = start, len(data), 0, True, None
     nested: list[bool] = []  # the undefined-length values the walk is in: whether each one's elements are implicit VR
     for _ in range(_MOST_ELEMENTS):
         if pos >= end:
-            return _inside(top) if nested else ""
+            return (_inside(top) if nested else ""), stray
         meta = meta and not nested and b"\x02\x00".startswith(data[pos:pos + 2])
         implicit_here, little_here = (False, True) if meta else (nested[-1] if nested else implicit, little)
         vr = data[pos + 4:pos + 6]
@@ -62,9 +79,11 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
             and vr.isalpha() and vr.isupper()
         size = 12 if explicit and vr in _LONG_VRS else 8
         if end - pos < size:
-            return _inside(top) if nested else "its file meta" if meta else "an element's tag and length"
+            return (_inside(top) if nested else "its file meta" if meta else "an element's tag and length"), stray
         group, element = struct.unpack_from("<HH" if little_here else ">HH", data, pos)
         if not nested:
+            if stray is None and not meta and _is_stray(group << 16 | element):
+                stray = (pos, group << 16 | element, top if top >> 16 != 2 else 0)
             top = group << 16 | element
         if not explicit:
             length = struct.unpack_from("<I" if little_here else ">I", data, pos + 4)[0]
@@ -74,12 +93,12 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
         pos += size
         if group << 16 | element in (_ITEM_END, _SEQUENCE_END):
             if not nested:
-                return None
+                return None, stray
             nested.pop()
         elif length == _UNDEFINED:  # a sequence, an item, encapsulated pixel data: to their delimiter
             nested.append(True if explicit and vr == b"UN" else implicit_here)
         elif pos + length > end:
-            return _inside(top)
+            return _inside(top), stray
         else:
             pos += length
-    return None
+    return None, stray
