@@ -255,3 +255,21 @@ def test_a_stray_delimiter_or_item_where_an_element_belongs_is_told_where(gray, 
         with pytest.raises(ImageError, match=_stray(_STRAYS[stray], rows, "after its Photometric Interpretation "
                                                     "element (0028,0004)")):
             read_volumes(whole[:rows] + stray + bytes(4) + whole[rows:], name="x.dcm")
+
+
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian", "ExplicitVRBigEndian"])
+def test_zeros_or_a_command_element_where_the_dataset_begins_is_told_so(gray, syntax):
+    """8 zero bytes after the file meta read as a Command Group Length element (0000,0000): 'ends at byte N, after its
+    Command Group Length element (0000,0000), before the Rows, ...', as if a network message's element could end a
+    file. Zeros before a whole dataset are read past, and its image classified."""
+    whole = _encoded(gray, syntax)
+    meta_end = 144 + int.from_bytes(whole[140:144], "little")
+    for zeros in (8, 16):
+        with pytest.raises(ImageError, match=_stray("zeros", meta_end, "right after its file meta")):
+            read_volumes(whole[:meta_end] + bytes(zeros), name="x.dcm")
+    command = b"\0\0\2\0" + (4).to_bytes(4, "little") + b"1.2\0"  # (0000,0002) Affected SOP Class UID, implicit VR
+    said = "a command element (0000,0002), which network messages carry and a file's dataset never does,"
+    if syntax == "ImplicitVRLittleEndian":
+        with pytest.raises(ImageError, match=_stray(said, meta_end, "right after its file meta")):
+            read_volumes(whole[:meta_end] + command, name="x.dcm")
+    assert len(read_volumes(whole[:meta_end] + bytes(8) + whole[meta_end:], name="x.dcm")[0].slices) == 1

@@ -157,11 +157,16 @@ _STRAY_TAGS = {0xFFFEE000: "an item (FFFE,E000) outside any sequence",
 
 def _stray_text(data: bytes, at: int, tag: int, before: int) -> str:
     """A Part 10 file (or a raw dataset) whose dataset holds, at its top level, a tag that opens no element (a stray
-    delimiter or item): pydicom stops there without a word, or reads on as implicit VR, the next element's value
-    swallowing the rest of the file. It was 'has no pixel data (unregistered SOP class)', or 'ends at byte N, after its
-    Item element (FFFE,E000)', as if an item were an element. Says where, by byte and the element before it (by name
-    and number), never a value."""
-    what = _STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence"
+    delimiter or item, zeros or a command element): pydicom stops there without a word, or reads on as implicit VR,
+    the next element's value swallowing the rest of the file. It was 'has no pixel data (unregistered SOP class)', or
+    'ends at byte N, after its Item element (FFFE,E000)', as if an item were an element, and zeros 'after its Command
+    Group Length element (0000,0000)', a network message's element. Says where, by byte and the element before it
+    (by name and number), never a value."""
+    if tag >> 16 == 0:  # a DIMSE command group's number: zeros, or a network message's command set
+        what = "zeros" if not data[at:at + 8].strip(b"\0") else f"a command element (0000,{tag & 0xFFFF:04X}), " \
+            "which network messages carry and a file's dataset never does,"
+    else:
+        what = _STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence"
     opens = 132 if data[128:132] == b"DICM" else 0
     after = "file meta" if _dataset_start(data, opens) > opens else "'DICM' marker" if opens else ""
     where = f"after its {_element_words(before)}" if before else f"right after its {after}" if after else "at its start"

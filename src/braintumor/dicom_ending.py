@@ -56,18 +56,22 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
 def stray_tag(data: bytes, start: int, implicit: bool, little: bool) -> tuple[int, int, int] | None:
     """(byte, tag, the top-level tag before it, 0 for none) of the first tag at the top level of ``data``'s dataset
     (walked from ``start`` as :func:`ending` walks) that opens no data element: an item or delimiter (FFFE,eeee)
-    outside any sequence. pydicom stops at a delimiter there without a word, and reads what follows an item as implicit
-    VR: the next element's value swallowed the rest of the file, its pixel data too. None where there is none."""
+    outside any sequence, or a command element (:func:`_is_stray`). pydicom stops at a delimiter there without a
+    word, and reads what follows an item as implicit VR: the next element's value swallowed the rest of the file, its
+    pixel data too. None where there is none."""
     return _walk(data, start, implicit, little)[1]
 
 
-def _is_stray(tag: int) -> bool:
-    return tag >> 16 == 0xFFFE
+def _is_stray(tag: int, part10: bool) -> bool:
+    """Whether a top-level tag opens no data element: an item or delimiter, or, after a file meta or 'DICM' marker, a
+    command element (group 0000: network messages carry them, a file's dataset never; zeros read as one)."""
+    return tag >> 16 == 0xFFFE or (part10 and tag >> 16 == 0)
 
 
 def _walk(data: bytes, start: int, implicit: bool, little: bool) -> tuple[str | None, tuple[int, int, int] | None]:
     """:func:`ending`'s answer and :func:`stray_tag`'s, in one walk."""
     pos, end, top, meta, stray = start, len(data), 0, True, None
+    part10 = start > 0 or data[:2] == b"\x02\x00"  # after a 'DICM' marker, or a file meta group
     nested: list[bool] = []  # the undefined-length values the walk is in: whether each one's elements are implicit VR
     for _ in range(_MOST_ELEMENTS):
         if pos >= end:
@@ -82,7 +86,7 @@ def _walk(data: bytes, start: int, implicit: bool, little: bool) -> tuple[str | 
             return (_inside(top) if nested else "its file meta" if meta else "an element's tag and length"), stray
         group, element = struct.unpack_from("<HH" if little_here else ">HH", data, pos)
         if not nested:
-            if stray is None and not meta and _is_stray(group << 16 | element):
+            if stray is None and not meta and _is_stray(group << 16 | element, part10):
                 stray = (pos, group << 16 | element, top if top >> 16 != 2 else 0)
             top = group << 16 | element
         if not explicit:
