@@ -165,6 +165,9 @@ def _stray_text(data: bytes, at: int, tag: int, before: int) -> str:
     if tag >> 16 == 0:  # a DIMSE command group's number: zeros, or a network message's command set
         what = "zeros" if not data[at:at + 8].strip(b"\0") else f"a command element (0000,{tag & 0xFFFF:04X}), " \
             "which network messages carry and a file's dataset never does,"
+    elif tag >> 16 == 0xFFFF:  # read with an undefined length (FFFFFFFF): 'truncated ... inside a header value'
+        what = "0xFF bytes" if data[at:at + 4] == b"\xff" * 4 else f"a tag (FFFF,{tag & 0xFFFF:04X}) of a group " \
+            "DICOM allows no element,"
     else:
         what = _STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence"
     opens = 132 if data[128:132] == b"DICM" else 0

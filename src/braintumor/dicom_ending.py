@@ -56,16 +56,17 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
 def stray_tag(data: bytes, start: int, implicit: bool, little: bool) -> tuple[int, int, int] | None:
     """(byte, tag, the top-level tag before it, 0 for none) of the first tag at the top level of ``data``'s dataset
     (walked from ``start`` as :func:`ending` walks) that opens no data element: an item or delimiter (FFFE,eeee)
-    outside any sequence, or a command element (:func:`_is_stray`). pydicom stops at a delimiter there without a
-    word, and reads what follows an item as implicit VR: the next element's value swallowed the rest of the file, its
-    pixel data too. None where there is none."""
+    outside any sequence, a command element, or a tag of group FFFF (:func:`_is_stray`). pydicom stops at a
+    delimiter there without a word, and reads what follows an item as implicit VR: the next element's value swallowed
+    the rest of the file, its pixel data too. None where there is none."""
     return _walk(data, start, implicit, little)[1]
 
 
 def _is_stray(tag: int, part10: bool) -> bool:
     """Whether a top-level tag opens no data element: an item or delimiter, or, after a file meta or 'DICM' marker, a
-    command element (group 0000: network messages carry them, a file's dataset never; zeros read as one)."""
-    return tag >> 16 == 0xFFFE or (part10 and tag >> 16 == 0)
+    command element (group 0000: network messages carry them, a file's dataset never; zeros read as one), or a tag
+    of group FFFF, which DICOM allows no element (0xFF bytes read as one, its length undefined: to the file's end)."""
+    return tag >> 16 in (0xFFFE, 0xFFFF) or (part10 and tag >> 16 == 0)
 
 
 def _walk(data: bytes, start: int, implicit: bool, little: bool) -> tuple[str | None, tuple[int, int, int] | None]:
