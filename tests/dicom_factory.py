@@ -170,10 +170,28 @@ def series(slices: list[np.ndarray], shuffle: bool = True) -> list[tuple[str, by
     return files
 
 
-def tiny_frames() -> bytes:
-    """A multi-frame DICOM file of three 2 x 2 frames: a scan whose every slice is unreadable for its size (a NIfTI
-    volume of such slices is refused whole, on its header: nifti_io)."""
-    return make_dicom((np.random.default_rng(0).random((3, 2, 2)) * 900).astype(np.uint16))
+def tiny_frames(**kw) -> bytes:
+    """A multi-frame DICOM file of three 2 x 2 frames: refused whole, on its header, for their size (as a NIfTI volume
+    of such slices is: nifti_io); each was decoded, then refused for it, until 2026-12-07."""
+    return make_dicom((np.random.default_rng(0).random((3, 2, 2)) * 900).astype(np.uint16), **kw)
+
+
+def unreadable_series() -> bytes:
+    """A zip of one series whose three slices (2 x 2 frames) are each unreadable for their size: read slice by slice,
+    as one file of the series (a 64 x 64 PALETTE COLOR image whose palette is damaged, skipped when decoded) is not
+    under the minimum on its header (a file or series of tiny frames only is refused whole: :func:`tiny_frames`)."""
+    from pydicom.datadict import tag_for_keyword
+    from pydicom.dataelem import DataElement
+    from pydicom.uid import generate_uid
+
+    uid = generate_uid()
+    damaged = make_dataset(np.zeros((64, 64), np.uint8), series_uid=uid, instance=2)
+    damaged.PhotometricInterpretation = "PALETTE COLOR"
+    for colour in ("Red", "Green", "Blue"):
+        for what, vr, value in (("Descriptor", "US", [256, 0, 8]), ("Data", "OW", b"\x01\x02")):
+            keyword = f"{colour}PaletteColorLookupTable{what}"
+            damaged[keyword] = DataElement(tag_for_keyword(keyword), vr, value)
+    return zip_bytes([("tiny.dcm", tiny_frames(series_uid=uid)), ("damaged.dcm", to_bytes(damaged))])
 
 
 def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dicom_factory import axial_volume, nifti_bytes, tiny_frames
+from dicom_factory import axial_volume, nifti_bytes, unreadable_series
 from test_browser import CHROMIUM, pytestmark, sent_page  # noqa: F401  (same skip rules)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-#: 2 x 2 slices: each unreadable for its size (three frames of a DICOM file: a NIfTI volume of them is refused whole)
-TINY = tiny_frames()
+#: 2 x 2 slices: each unreadable for its size (three frames of a DICOM file in a zip, beside a file of their series
+#: skipped as damaged: a file or volume of such slices only is refused whole)
+TINY = unreadable_series()
 #: empty slices: each not classified (unlike brain MRI), whatever the model
 BLANK = nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3))
 
@@ -25,7 +26,7 @@ def test_no_heading_over_a_scan_of_which_no_slice_was_classified(server, chromiu
 
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((192, 192)), dtype=np.uint8)
              for p in test_images["glioma"][:2]]
-    files = {"tiny.dcm": TINY, "blank.nii.gz": BLANK, "head.nii.gz": nifti_bytes(axial_volume(stack))}
+    files = {"tiny.zip": TINY, "blank.nii.gz": BLANK, "head.nii.gz": nifti_bytes(axial_volume(stack))}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     context, page = sent_page(chromium, server, [str(tmp_path / name) for name in files], js)
@@ -40,5 +41,5 @@ def test_no_heading_over_a_scan_of_which_no_slice_was_classified(server, chromiu
         else:  # the reasons stay, said in the block's lines
             sync_api.expect(heading).to_be_hidden()
             sync_api.expect(none).to_be_hidden()
-            sync_api.expect(block).to_contain_text("unreadable" if name == "tiny.dcm" else "not classified")
+            sync_api.expect(block).to_contain_text("unreadable" if name == "tiny.zip" else "not classified")
     context.close()

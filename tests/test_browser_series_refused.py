@@ -9,15 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import encode
-from dicom_factory import axial_volume, nifti_bytes, tiny_frames
+from dicom_factory import axial_volume, nifti_bytes, unreadable_series
 from test_browser import CHROMIUM, pytestmark, sent_page  # noqa: F401  (same skip rules)
 
 from braintumor.refusal_wording import REFUSED_NOTES
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-#: 2 x 2 slices: each unreadable for its size (three frames of a DICOM file: a NIfTI volume of them is refused whole)
-TINY = tiny_frames()
+#: 2 x 2 slices: each unreadable for its size (three frames of a DICOM file in a zip, beside a file of their series
+#: skipped as damaged: a file or volume of such slices only is refused whole)
+TINY = unreadable_series()
 #: empty slices: each not classified (unlike brain MRI), whatever the model
 BLANK = nifti_bytes(axial_volume([np.zeros((128, 128), np.uint8)] * 3))
 BORDER = "el => getComputedStyle(el).borderTopColor"
@@ -32,7 +33,7 @@ def test_a_scan_of_no_classified_slice_looks_and_reads_as_a_refused_card(server,
 
     stack = [np.asarray(Image.fromarray(read_image(p)).resize((192, 192)), dtype=np.uint8)
              for p in test_images["glioma"][:2]]
-    files = {"blank.png": encode(np.zeros((128, 128), np.uint8)), "tiny.dcm": TINY, "blank.nii.gz": BLANK,
+    files = {"blank.png": encode(np.zeros((128, 128), np.uint8)), "tiny.zip": TINY, "blank.nii.gz": BLANK,
              "head.nii.gz": nifti_bytes(axial_volume(stack))}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -55,6 +56,6 @@ def test_a_scan_of_no_classified_slice_looks_and_reads_as_a_refused_card(server,
             sync_api.expect(note).to_have_text(REFUSED_NOTES["scan"])
     context.close()
     assert seen["blank.nii.gz"] == ("ood", "3 slices · 3 not classified (unlike brain MRI)", True, True)
-    assert seen["tiny.dcm"] == ("error", "3 slices · 3 unreadable", False, False)
+    assert seen["tiny.zip"] == ("error", "3 slices · 3 unreadable", False, False)
     state, line, noted, refused_look = seen["head.nii.gz"]  # two slices classified: their counts, no note
     assert (state, noted, refused_look) == ("ok", False, False) and line.startswith("2 slices · Glioma "), line

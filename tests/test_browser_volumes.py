@@ -290,23 +290,23 @@ def test_a_series_says_why_its_slices_are_unreadable_with_and_without_javascript
     the page's block said only "3 unreadable", with and without JavaScript. It says why, once, where the count is."""
     import io
 
-    from dicom_factory import tiny_frames
+    from dicom_factory import unreadable_series
 
     from braintumor.volume_objects import MIN_SCAN_SIDE
     from braintumor.wording import too_small_text
 
-    volume = tiny_frames()  # (a NIfTI volume of such slices is refused whole, on its header)
+    volume = unreadable_series()  # (a file or NIfTI volume of such slices only is refused whole, on its header)
     said = f"3 slices unreadable: {too_small_text(2, 2, MIN_SCAN_SIDE, 'scan slice')}"
     model = default_model_path() if default_model_path().is_file() else request.getfixturevalue("tiny_model")
     page_html = create_app(classifier=Classifier.load(model, threads=1)).test_client().post(
-        "/", data={"file": [(io.BytesIO(volume), "tiny.dcm")]},
+        "/", data={"file": [(io.BytesIO(volume), "tiny.zip")]},
         content_type="multipart/form-data").get_data(as_text=True)
     items = re.findall(r'<ul class="series-refusals">(.*?)</ul>', page_html, flags=re.S)
     assert [" ".join(re.sub(r"<[^>]+>", "", t).split()) for t in items if t.strip()] == [said]
     page = chromium.new_page()
     page.goto(server)
     sync_api.expect(page.locator("html")).to_have_class("js")
-    page.set_input_files("#file-input", [{"name": "tiny.dcm", "mimeType": "application/dicom", "buffer": volume}])
+    page.set_input_files("#file-input", [{"name": "tiny.zip", "mimeType": "application/zip", "buffer": volume}])
     block = page.locator("#results .series")
     # no slice read: the block has an unreadable card's look (data-state "error": tests/test_browser_series_refused.py)
     sync_api.expect(block).to_have_attribute("data-state", "error", timeout=30_000)

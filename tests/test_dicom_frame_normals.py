@@ -78,7 +78,7 @@ def test_a_legacy_multi_frame_file_of_no_slice_normal_is_not_said_to_lack_an_ori
     """Its frames past the first have no position (none to derive along no normal): they were '2 of 3 frames without
     a position or orientation and 1 of 3 frames with an orientation of no slice normal', though all three have its
     orientation; each frame is shown as stored, as the note says."""
-    stored = np.zeros((3, 16, 16), np.uint8)
+    stored = np.zeros((3, 32, 32), np.uint8)  # MIN_SCAN_SIDE: a file of smaller frames is refused once
     stored[:, 0, :8], stored[:, 3, 0] = 200, 100  # neither mirror- nor transpose-symmetric
     stored[:, 8, 8] = [10, 20, 30]
     ds = make_dataset(stored, position=0.0, SliceThickness=5.0)

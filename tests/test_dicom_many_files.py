@@ -17,8 +17,9 @@ from braintumor.volume_io import BudgetError, read_volumes
 
 
 def _tiny(n: int, junk: int = 0) -> list[tuple[str, bytes]]:
-    """``junk`` files named .dcm that are not DICOM, then ``n`` 1 x 1 slices of one series."""
-    ds = make_dataset(np.zeros((1, 1), np.uint8), position=0.0)
+    """``junk`` files named .dcm that are not DICOM, then ``n`` 32 x 32 slices of one series (MIN_SCAN_SIDE: a series
+    of smaller ones is refused once, on its headers)."""
+    ds = make_dataset(np.zeros((32, 32), np.uint8), position=0.0)
     return [(f"J{k:05d}.dcm", b"not a scan") for k in range(junk)] + _saved(ds, n, "IM{:05d}.dcm", True)
 
 

@@ -162,7 +162,7 @@ def test_a_double_oblique_axial_series_is_ordered_inferior_to_superior():
     assert abs(normal[0]) > abs(normal[2])
     uid, files = generate_uid(), []
     for k in (2, 0, 3, 1):
-        ds = make_dataset(np.full((8, 8), 40 * k + 10, dtype=np.uint16), series_uid=uid, instance=k + 1)
+        ds = make_dataset(np.full((32, 32), 40 * k + 10, dtype=np.uint16), series_uid=uid, instance=k + 1)
         ds.ImageOrientationPatient = [float(v) for v in (*row, *col)]
         ds.ImagePositionPatient = [float(v) for v in 5.0 * k * normal]  # k slices along the normal: superior
         files.append((f"IM{k}", to_bytes(ds)))
@@ -239,7 +239,7 @@ def test_a_slice_whose_row_and_column_are_far_from_perpendicular_is_said_to_be_s
     from dicom_factory import zip_bytes
     from pydicom.uid import generate_uid
 
-    stored = np.zeros((16, 16), np.uint8)
+    stored = np.zeros((32, 32), np.uint8)  # MIN_SCAN_SIDE: a series of smaller images is refused once
     stored[0, :8], stored[3, 0] = 200, 100
     uid, members = generate_uid(), []
     for k in range(files):

@@ -110,10 +110,10 @@ def test_the_last_line_counts_a_scans_unreadable_slices_apart_from_inputs(tmp_pa
     line says them, in one process, with --workers and with --resume (the continued file's records counted the same
     way), and the line above says them so too (it said "3 unreadable" of a scan's 3 slices over "3 unreadable
     slices")."""
-    from dicom_factory import nifti_bytes, tiny_frames
+    from dicom_factory import nifti_bytes, unreadable_series
 
-    tiny, nan = tmp_path / "tiny2.dcm", tmp_path / "nanvol.nii"
-    tiny.write_bytes(tiny_frames())
+    tiny, nan = tmp_path / "tiny2.zip", tmp_path / "nanvol.nii"
+    tiny.write_bytes(unreadable_series())  # (a file of tiny frames only is refused once: one unreadable input)
     nan.write_bytes(nifti_bytes(np.full((64, 64, 3), np.nan, np.float32), gz=False))
     both = "1 unreadable input, 3 unreadable slices"
     for extra in ([], ["--workers", "2", "-o", str(tmp_path / "w.jsonl")]):

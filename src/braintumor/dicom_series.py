@@ -18,7 +18,7 @@ from .dicom_frames import ignored_notes
 from .dicom_io import NoFinitePixels, frame_slice, release_pixels
 from .dicom_order import frame_order, leave_out_localizers
 from .dicom_orientation import turn_notes
-from .dicom_survey import SurveyFile, parse_file, series_named, survey
+from .dicom_survey import SurveyFile, parse_file, series_named, small_text, survey
 from .image_gray import NO_FINITE_PIXELS
 from .image_io import ImageError
 from .ood import foreign_modalities
@@ -68,6 +68,12 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
                       max_bytes=0 if per_input else MAX_VOLUME_BYTES, of=len(items) if read < len(items) else 0)
         volumes, lost = [], Counter()
         for j, group in enumerate(ordered):
+            if small := small_text(group, single):  # once, no frame decoded: each was, then refused for its size
+                if count == 1:
+                    raise ImageError(small)
+                said = f"{count} series found; this is series {j + 1}{group[0].which}"
+                volumes.append(Volume(display, "dicom", [], j, (said, *notes), error=small, file=files[j]))
+                continue
             volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed, files[j])
             if isinstance(volume, Counter):
                 lost.update(volume)
@@ -89,6 +95,9 @@ def iter_dicom_series(display: str, items: list[tuple[str, Callable[[], bytes]]]
             _check_limits(group, count, max_slices, max_pixels, named + group[0].which, MAX_VOLUME_BYTES)
         except BudgetError as exc:
             yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=str(exc), file=files[j])
+            continue
+        if small := small_text(group, single):
+            yield Volume(display, "dicom", [], j if count > 1 else None, said + notes, error=small, file=files[j])
             continue
         volume = _decode_series(display, items, group, j, count, notes, max_slices, single, parsed, files[j])
         if isinstance(volume, Counter):

@@ -15,13 +15,23 @@ from pydicom.dataset import Dataset
 
 from .dicom_checks import check_image, transfer_syntax
 from .dicom_codestreams import excess_frames, excess_rows, sequential_scans
-from .dicom_frames import drop_unreadable, header_number, modality_read, safe_meta, shown_pixels
+from .dicom_frames import (
+    drop_unreadable,
+    frame_view,
+    header_number,
+    modality_read,
+    pixel_spacing,
+    safe_meta,
+    shown_pixels,
+)
 from .dicom_io import read_dataset
 from .dicom_order import file_planes, is_localizer, localizer_images
 from .image_io import ImageError
 from .reason_counts import by_wording
+from .slice_pixels import squared_shape
 from .volume_io import MAX_SLICES
-from .wording import counted
+from .volume_objects import MIN_SCAN_SIDE
+from .wording import counted, too_small_text
 
 #: Most files of an input refused for its slices that are read up to MAX_SLICES slices, localizers aside (as many as
 #: a zip may list); an input of more is read no further than its first file past the limit, localizers counted: a
@@ -44,6 +54,8 @@ class SurveyFile:
     which: str  # the series as its scanner named it (:func:`series_named`)
     scout: bool  # Image Type says LOCALIZER: planned on, not diagnosed from
     planes: tuple[int | None, ...]  # :func:`~braintumor.dicom_order.file_planes`
+    #: (rows, columns) of its frame of the largest smallest side, made square (:func:`shown_side`)
+    side: tuple[int, int] = (MIN_SCAN_SIDE, MIN_SCAN_SIDE)
 
 
 def parse_file(data: bytes, max_frames: int) -> tuple[Dataset, int, list[str], bool, bool]:
@@ -97,7 +109,8 @@ def survey(items: list[tuple[str, Callable[[], bytes]]], max_slices: int, single
         named = series_named({"dicom": safe_meta(ds, ds, 0, 1)})
         pixels = shown_pixels(ds, frames)  # as its slices will hold them, square: what a zip or request subtracts
         groups.setdefault(uid, []).append(SurveyFile(k, uid, number, frames, pixels, modality_read(ds), len(data),
-                                                     named, is_localizer(ds), file_planes(ds, frames)))
+                                                     named, is_localizer(ds), file_planes(ds, frames),
+                                                     shown_side(ds, frames)))
         total += frames
         if whole and total > most and (stop or _past_limit(groups, uid, localizers, total, most)):
             return groups, skipped, k + 1
@@ -122,6 +135,34 @@ def _unusable_text(skipped: Counter[str], read: int, files: int, limit: int) -> 
     why = "; ".join(f"{counted(n, 'file')}: {why}" for why, n in by_wording(skipped))
     return (f"the DICOM input's {files:,} files hold more than {limit:,} files with no usable image (of the first "
             f"{read:,} read: {why}); the limit is {limit:,} per input: send its image files only")
+
+
+def shown_side(ds: Dataset, frames: int) -> tuple[int, int]:
+    """The (rows, columns) of a checked file's frame whose smallest side is the largest, once resampled to square
+    pixels (as :func:`braintumor.dicom_io.frame_slice` makes it), from its header: a file or series none of whose
+    frames reaches MIN_SCAN_SIDE is refused once (:func:`small_text`), not each frame decoded to be refused."""
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    each = range(frames) if ds.get("PerFrameFunctionalGroupsSequence") else range(min(frames, 1))
+    shapes = [squared_shape(rows, cols, *(pixel_spacing(frame_view(ds, i))[0] or (None, None))) for i in each]
+    return max(shapes, key=min, default=(rows, cols))
+
+
+def small_text(files: list[SurveyFile], single: bool) -> str | None:
+    """The refusal of a DICOM file (``single``) or series whose every frame is under MIN_SCAN_SIDE, said once from
+    the headers ('DICOM file of 3 frames: scan slice is 2x2 pixels; at least 32x32 needed: ...'), or None: each of
+    its frames was decoded, then refused for its size. A series with a file large enough keeps its slices' answers, and
+    so does a file of one frame, one answer either way (the slice's record, as before)."""
+    frames = sum(f.frames for f in files)
+    if frames < 2 or any(min(f.side) >= MIN_SCAN_SIDE for f in files):  # one frame: one answer either way
+        return None
+    rows, cols = max((f.side for f in files), key=min)
+    if single or len(files) == 1:
+        held = f"DICOM file of {counted(frames, 'frame')}"
+    else:
+        held = f"DICOM series of {counted(frames, 'image')}" + (f" in {counted(len(files), 'file')}"
+                                                                 if frames != len(files) else "")
+    alike = len({f.side for f in files}) == 1
+    return f"{held}: {'' if alike else 'its largest '}{too_small_text(cols, rows, MIN_SCAN_SIDE, 'scan slice')}"
 
 
 def series_named(meta: dict) -> str:
