@@ -151,9 +151,11 @@ def page_words() -> dict:
     note says (it named the compressor alone, "a gzip-compressed file", where the CLI said "a gzip-compressed file
     holding a PDF document"): each compressor's first bytes and its words for each thing :func:`_holds` names in it
     (``kinds``: its code, "" for nothing; other codes for gzip alone, as browsers inflate no other), how much of a
-    file the CLI reads and inflates (``peek``, ``most``), and the first bytes of the images it names (``images``)."""
+    file the CLI reads and inflates (``peek``, ``most``; ``read`` where a gzip's first ``peek`` are all its header:
+    :func:`peeked`), and the first bytes of the images it names (``images``)."""
     codes = ("", "pdf", "page", "nifti", *_INNER)  # for gzip: a browser inflates no other (the page's weight)
     return {"kinds": [[list(magic), {code: _words(name, tool, _article(name), code)
                                      for code in (codes if name == "gzip" else ("",))}]
                       for magic, name, tool in _COMPRESSORS],
-            "peek": PEEK, "most": _HEAD, "images": [[list(magic), kind] for magic, kind in IMAGE_SIGNATURES]}
+            "peek": PEEK, "read": _READ, "most": _HEAD,
+            "images": [[list(magic), kind] for magic, kind in IMAGE_SIGNATURES]}

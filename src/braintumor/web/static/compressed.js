@@ -47,10 +47,35 @@ window.braintumorCompressed = (function () {
     return !image || (image[1] === "WebP" && !startsWith(head, codes("WEBP"), 8)) ? "" : "image:" + image[1];
   }
 
-  // The first ``most`` bytes ``data`` inflates to, and whether they are whole, as compressed_files._head: none where
-  // the data is damaged. The first answer is read before the data is written: a stream cut short (the first ``peek``
-  // bytes of a larger file) ends in an error, which drops what was inflated and not yet read.
-  async function inflated(data, most) {
+  // As zlib.crc32: a gzip member's trailer holds its inflated bytes' CRC-32 and length, which tell where it ends.
+  function crc32(bytes) {
+    let crc = ~0;
+    bytes.forEach(function (b) {
+      crc ^= b;
+      for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    });
+    return ~crc >>> 0;
+  }
+
+  // Where the gzip member at ``from`` of ``data`` ends, which inflated to ``out`` (all of it): after its trailer, the
+  // first place whose 8 bytes before are their CRC-32 and length, and after which the data ends or a member begins
+  // (else the first such place: bytes after it); -1 where none is (damaged, or cut short).
+  function memberEnd(data, from, out) {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength), crc = crc32(out);
+    let first = -1;
+    for (let end = from + 18; end <= data.length; end++) {
+      if (view.getUint32(end - 8, true) !== crc || view.getUint32(end - 4, true) !== out.length >>> 0) continue;
+      if (end === data.length || startsWith(data, GZIP, end)) return end;
+      if (first < 0) first = end;
+    }
+    return first;
+  }
+
+  // The first ``most`` bytes one gzip member at the start of ``data`` inflates to, and whether the stream ended
+  // there with the data. The first answer is read before the data is written: a stream cut short (the first ``peek``
+  // bytes of a larger file), or followed by more (a next member: this browser reads one), ends in an error, which
+  // drops what was inflated and not yet read.
+  async function member(data, most) {
     const stream = new DecompressionStream("gzip"), reader = stream.readable.getReader();
     const parts = [];
     let got = 0, end = false;
@@ -62,7 +87,7 @@ window.braintumorCompressed = (function () {
           parts.push(step.value);
           got += step.value.length;
         }
-      } catch (err) { /* damaged, or cut short: what was read is what there is */ }
+      } catch (err) { /* damaged, cut short, or more after it: what was read is what there is */ }
       reader.cancel().catch(function () {});
     })();
     const writer = stream.writable.getWriter();
@@ -71,7 +96,26 @@ window.braintumorCompressed = (function () {
     const all = new Uint8Array(got);
     let at = 0;
     parts.forEach(function (p) { all.set(p, at); at += p.length; });
-    return { head: all.subarray(0, most), whole: got >= most || end };
+    return { out: all, end: end };
+  }
+
+  // The first ``most`` bytes ``data`` inflates to, and whether they are whole, as compressed_files._head
+  // (nifti_header.gunzip_head): member after member (a NIfTI header split over two was "decompress it"), bytes after
+  // a whole member that begin no other (zeros) ending it as gzip reads them; none where the first is damaged.
+  async function inflated(data, most) {
+    let head = new Uint8Array(0), at = 0;
+    for (;;) {
+      const one = await member(data.subarray(at), most - head.length);
+      const joined = new Uint8Array(head.length + one.out.length);
+      joined.set(head);
+      joined.set(one.out, head.length);
+      head = joined;
+      if (one.end || head.length >= most) return { head: head.subarray(0, most), whole: true };
+      const end = memberEnd(data, at, one.out);
+      if (end < 0) return { head: head, whole: false };
+      if (end === data.length || !startsWith(data, GZIP, end)) return { head: head, whole: true };
+      at = end;
+    }
   }
 
   // ``kind`` (folders.js leftOutAs) of a file the walk passed over, what it holds said where it is a gzip this browser
@@ -79,16 +123,19 @@ window.braintumorCompressed = (function () {
   async function held(kind, file, formats) {
     const c = formats.compressed || {};
     if (!kind || kind.indexOf("compressed:") || typeof DecompressionStream !== "function") return kind;
-    let data;
+    let got;
     try {
-      data = new Uint8Array(await file.slice(0, c.peek).arrayBuffer());
+      const data = new Uint8Array(await file.slice(0, c.peek).arrayBuffer());
+      const packed = (c.kinds || []).find(function (k) { return startsWith(data, k[0]); });
+      if (!packed || !startsWith(packed[0], GZIP)) return kind;
+      got = await inflated(data, c.most);
+      if (!got.head.length && data.length === c.peek && c.read > c.peek) {  // all gzip header (a long name): as
+        got = await inflated(new Uint8Array(await file.slice(0, c.read).arrayBuffer()), c.most);  // peeked reads
+      }
+      return "compressed:" + packed[1][holds(got.head, got.whole, c.images || [])];
     } catch (err) {
       return kind;
     }
-    const packed = (c.kinds || []).find(function (k) { return startsWith(data, k[0]); });
-    if (!packed || !startsWith(packed[0], GZIP)) return kind;
-    const got = await inflated(data, c.most);
-    return "compressed:" + packed[1][holds(got.head, got.whole, c.images || [])];
   }
 
   return { held: held, holds: holds, inflated: inflated };

@@ -1,0 +1,64 @@
+"""A dropped folder's gzipped NIfTI volume not named .nii.gz whose header is split over gzip members, or follows a
+gzip header longer than the bytes first read, is said by the page (static/compressed.js) as braintumor predict says it
+(compressed_files.peeked, nifti_header.gunzip_head): told to be renamed, not to be decompressed. Skipped, never
+failed, when chromium or playwright is absent (like tests/test_browser.py)."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import axial_volume, nifti_bytes
+from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_folder_walk import watched_page
+from test_browser_folders import drop_and_read_notes
+
+from braintumor.compressed_files import compressed_text
+from braintumor.input_plan import plan_inputs
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+
+def gzip_member(data: bytes, name: bytes = b"") -> bytes:
+    """One gzip member of ``data``, with ``name`` as its FNAME field where given (gzip.compress writes none)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    head = b"\x1f\x8b\x08" + (b"\x08" if name else b"\x00") + bytes(4) + b"\x00\xff" + (name + b"\x00" if name else b"")
+    return head + packer.compress(data) + packer.flush() + struct.pack("<II", zlib.crc32(data), len(data))
+
+
+def test_a_folders_gzipped_nifti_split_over_members_or_after_a_long_name_is_said_as_the_cli_says_it(
+        server, chromium, tmp_path):
+    """``head.gz`` = gzip(a[:200]) + gzip(a[200:]) of a NIfTI volume's bytes ``a``, and one after a 10 kB file name:
+    the CLI tells them to be renamed .nii.gz (since ff7526df); the page said 'decompress it (gunzip)' (its browser
+    inflates one member, and only the first 4096 bytes it read). A gzip of a DICOM file split so is named too, and a
+    split gzip cut short is still not named by what it begins as."""
+    volume = zlib.decompress(nifti_bytes(axial_volume([np.full((40, 40), 9, np.uint8)] * 3)), 16 + zlib.MAX_WBITS)
+    files = {"head.gz": gzip_member(volume[:200]) + gzip_member(volume[200:]),
+             "tiny.gz": b"".join(gzip_member(volume[k:k + 50]) for k in range(0, len(volume), 50)),
+             "named.gz": gzip_member(volume, b"x" * 10_000),
+             "cut.gz": gzip_member(volume[:200]) + gzip_member(volume[200:])[:14]}  # its second member's header
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    cli_says = {Path(f).name: m[1] for m in (re.match(r"note: \d+ files? in .*? not read \((?:each )?(.*)\): (.*)$", n)
+                                             for n in cli) for f in m[2].split(", ")}
+    renamed = compressed_text(gzip_member(volume))
+    assert "rename it to end in .nii.gz" in renamed
+    assert cli_says == {"head.gz": renamed, "tiny.gz": renamed, "named.gz": renamed,
+                        "cut.gz": compressed_text(b"\x1f\x8b")}
+    page, problems = watched_page(chromium, server)
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    page_says = {f.removeprefix("mri/"): m[1] for m in (
+        re.match(r"Skipped \d+ files? in the folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
+        for f in m[2].split(", ")}
+    assert page_says == cli_says
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()
