@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 from serve_process import running_serve
-from test_expect_continue import continued_once, refused_before_its_body
+from test_expect_continue import continued_once, refused_before_its_body, refused_while_its_body_comes
 
 from braintumor import serve as serve_mod
 from braintumor.exit_errors import UsageError
@@ -203,6 +203,7 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
                 client.sendall(raw)
                 assert client.recv(64).startswith(b"HTTP/1.1 %d" % status)
         refused_before_its_body(port)  # Expect: 100-continue, its 100 at the app's first read of the body
+        refused_while_its_body_comes(port)  # its body sent without waiting: the close lingers, no reset
         continued_once(port, test_images["glioma"][0].read_bytes())
     out = server.output()
     # Workers exit cleanly and at once (an onnxruntime imported before the fork made them abort or hang).

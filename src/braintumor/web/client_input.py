@@ -39,7 +39,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 from werkzeug.exceptions import NotImplemented as NotImplementedStatus
 
 from .disconnects import ClientGone
-from .expect_continue import body_not_asked, with_deferred_continue
+from .expect_continue import body_not_asked, lingering_answer, with_deferred_continue
 
 _STALLED = (BlockingIOError, TimeoutError)
 
@@ -231,7 +231,7 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
             sock = environ.get("gunicorn.socket")  # shut under an HTTP/1 request only, as above
             sock = sock if http1 and isinstance(sock, socket.socket) else None
             environ["wsgi.input"] = GuardedInput(with_deferred_continue(environ, stream), request_timeout, sock)
-        return wsgi_app(environ, start_response)
+        return lingering_answer(wsgi_app, environ, start_response, request_timeout)  # a body not asked for
 
     return app
 
