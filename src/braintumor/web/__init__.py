@@ -39,7 +39,7 @@ from .multipart_errors import (
     EndAtLimit,
     multipart_refusal,
 )
-from .options import answer_server_options
+from .options import AsteriskNotOptions, answer_server_options
 from .origins import refuse_cross_site
 from .request_ids import init_request_ids
 from .server_logs import log_unexpected, with_logged_path
@@ -263,7 +263,7 @@ def create_app(model_path: str | os.PathLike | None = None, classifier: Classifi
             return jsonify(error=message), code, headers
         # no URL can be built for a bad host, so no page (its links): its render raised, and the server's 500 page;
         # nor the page (the model's name) for a host not answered
-        if isinstance(exc, (BadHost, HostNotAllowed)):
+        if isinstance(exc, (BadHost, HostNotAllowed, AsteriskNotOptions)):  # nor for * (web/options.py)
             return Response(message + "\n", code, headers, mimetype="text/plain")
         page = render_template("index.html", entries=[], message=message, state=app.extensions["braintumor"])
         return page, code, headers
