@@ -479,3 +479,29 @@ def test_resume_redoes_a_zips_every_member_when_the_model_failed_on_one(clf, nan
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert Counter(r["path"].rsplit("/", 1)[-1] for r in records) == {"scans.zip:a.nii.gz": 6, "scans.zip:b.nii.gz": 6}
     assert not [r for r in records if "error" in r]
+
+
+def test_a_model_failure_past_the_records_is_the_documented_503(clf, stack, monkeypatch, caplog):
+    """The app's fallback for a :class:`NonFiniteScores` that no record caught: a scan's heat maps are drawn with the
+    model run again on its chosen slices, all at once (web/volumes.py), after their records were scored; a model that
+    failed only there (its scores not finite in that batch) was answered ``{"error"}`` alone, not the ModelFailure of
+    the OpenAPI document, which has ``results`` (here none: the request's records were not kept)."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.web import create_app, volumes
+    from braintumor.web.model_failures import MODEL_FAILED
+
+    def failing(*args, **kwargs):
+        raise NonFiniteScores(clf.path, 0)
+
+    monkeypatch.setattr(volumes, "explain_crops", failing)
+    client = create_app(classifier=clf).test_client()
+    data = nifti_bytes(axial_volume(stack))
+    r = client.post("/api/v1/predict?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
+                    content_type="multipart/form-data")
+    assert (r.status_code, r.get_json()) == (503, {"error": MODEL_FAILED, "results": []}), r.get_json()
+    _matches_the_documented_503(client, r.get_json())
+    assert "model failure: " in caplog.text and "scan.nii.gz" not in caplog.text  # the operator's line, no name
+    page = client.post("/?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
+                       content_type="multipart/form-data")
+    assert page.status_code == 503 and "text/html" in page.content_type  # the page, with the sentence

@@ -5,14 +5,15 @@ the whole request's answers. A request with no file answered and the model at fa
 included (the page's script sends each file on its own), is a 503 with the sentence (:func:`model_failed_all`): the
 upload is not at fault (a 400 would say it was), and only the server's operator can mend it. Its body keeps each
 file's record (``{"error": ..., "results": [...]}``; the page its cards and Done line): among several files, the 503
-said only the sentence, and which file the model failed on and why the others were not read was lost. Never the
-generic 500 "internal error" it was, which said nothing; the operator's log gets the model's own words (its file, no
-upload's name or content).
+said only the sentence, and which file the model failed on and why the others were not read was lost (a failure past
+the records, in a scan's heat maps: ``"results": []``, :func:`answer_model_failures`). Never the generic 500
+"internal error" it was, which said nothing; the operator's log gets the model's own words (its file, no upload's
+name or content).
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..model_scores import NonFiniteScores
@@ -56,10 +57,16 @@ def model_failed_all(records: list[dict]) -> bool:
 
 
 def answer_model_failures(app: Flask) -> None:
-    """Answer a request whose classification met :class:`NonFiniteScores` as :class:`ModelFailed`, with the app's
-    own HTTP error handler (registered before this is called or after: looked up when it is raised)."""
+    """Answer a request whose model failed past its records (:class:`NonFiniteScores` raised, not kept in a file's
+    record: a scan's heat maps, drawn with the model run again on its chosen slices, web/volumes.py) as
+    :class:`ModelFailed`: the OpenAPI document's ModelFailure to a JSON client, with no record (``"results": []``; it
+    was ``{"error"}`` alone), else the app's own HTTP error handler (looked up when it is raised)."""
 
     @app.errorhandler(NonFiniteScores)
     def _model_failed(exc: NonFiniteScores):
+        from . import wants_json  # the app's choice of JSON or page (web/__init__.py imports this module)
+
         _log(exc)
+        if wants_json():
+            return jsonify(error=MODEL_FAILED, results=[]), ModelFailed.code
         return app.handle_http_exception(ModelFailed())
