@@ -65,6 +65,8 @@ window.braintumorCard = function (helpers) {
     if (base) base.alt = nameOf(card) + ", as the model saw it (cropped, grayscale)";
     if (heat) heat.alt = "Heat map over " + nameOf(card) + ": the regions that raised the score of the predicted " +
       "class";
+    const figure = card.querySelector(".viewer");  // and the figure holding them (_card.html)
+    if (figure) figure.setAttribute("aria-label", "Heat map of " + nameOf(card));
     // and its meters, after their class (_card.html)
     card.querySelectorAll(".bar").forEach(function (bar) {
       bar.querySelector(".bar-meter").setAttribute("aria-label", bar.querySelector(".bar-name").textContent + ", " +
