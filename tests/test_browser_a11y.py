@@ -119,7 +119,8 @@ def test_each_page_has_a_language_a_title_one_h1_labels_and_everything_in_a_land
     landmarks (how many people move about a page) never offered it, and it sat outside every landmark."""
     page, problems = open_page(chromium, server, 1024, 800)
     upload(page, scans)
-    for url, title in ((None, "Brain MRI classifier"), (f"{server}/dashboard", "Monitoring · Brain MRI classifier")):
+    for url, title in ((None, "Results · Brain MRI classifier"),
+                       (f"{server}/dashboard", "Monitoring · Brain MRI classifier")):
         if url:
             page.goto(url)
             sync_api.expect(page.locator("#dash-status")).to_have_text("Live · 1 worker process", timeout=15_000)

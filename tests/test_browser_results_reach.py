@@ -31,3 +31,22 @@ def test_each_heat_map_figure_is_named_after_its_file(server, chromium, two, js)
     named = [line.strip() for line in snapshot.splitlines() if line.strip().startswith("- figure")]
     assert sorted(named) == [f'- figure "Heat map of slice-{i}.jpg":' for i in range(2)], snapshot[:3000]
     context.close()
+
+
+def test_the_pages_title_says_results_are_shown_until_cleared(server, chromium, two):
+    """Without JavaScript the results page is titled "Results · Brain MRI classifier"; with it, the title never
+    changed after a run, the first thing a screen reader says of the tab the same for the empty form and 30 results.
+    It says so once the run is over, as the plain form's page does, and goes back on Clear (a second run: once)."""
+    titles = {}
+    for js in (True, False):
+        context, page = sent_page(chromium, server, two, js)
+        titles[js] = page.title()
+        if js:
+            page.set_input_files("#file-input", two[:1])  # a second run: "Results · " once
+            sync_api.expect(page.locator("#results > .card")).to_have_count(3)
+            sync_api.expect(page.locator("#clear-results")).to_be_visible(timeout=30_000)
+            assert page.title() == titles[js]
+            page.click("#clear-results")
+            assert page.title() == "Brain MRI classifier"
+        context.close()
+    assert titles[True] == titles[False] == "Results · Brain MRI classifier"

@@ -208,6 +208,16 @@
     pageStatus.replaceChildren.apply(pageStatus, runStatus.link(done, jobs, current.older));
     pageStatus.classList.toggle("is-error", done.failed);
     document.getElementById("clear-results").hidden = false;
+    titled(true);
+  }
+
+  // The page's title says results are shown, as the no-JavaScript results page's does ("Results · Brain MRI
+  // classifier", index.html), once a run is over, until Clear: it never changed, the first thing a screen reader says
+  // of a tab the same for the empty form and 30 results.
+  const RESULTS = "Results · ";
+  function titled(shown) {
+    const plain = document.title.indexOf(RESULTS) === 0 ? document.title.slice(RESULTS.length) : document.title;
+    document.title = (shown ? RESULTS : "") + plain;
   }
 
   // A shared workstation's next user sees none of the results: the cards, the Done line, the notes and the CSV (its
@@ -227,6 +237,7 @@
     made.clear();
     unnamed = 0;
     revisit.remember(given = 0);
+    titled(false);
     const status = document.getElementById("page-status");
     setStatus(status, "", false);  // the Done line goes at once
     input.focus();
