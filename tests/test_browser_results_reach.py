@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser_folders import drop_and_read_notes, glioma_page
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -50,3 +51,28 @@ def test_the_pages_title_says_results_are_shown_until_cleared(server, chromium, 
             assert page.title() == "Brain MRI classifier"
         context.close()
     assert titles[True] == titles[False] == "Results · Brain MRI classifier"
+
+
+# How many times nodes were added to the page's notes (a live region says each node added), kept in window.added
+COUNT_ADDED = """() => {
+    window.added = 0;
+    new MutationObserver(changes => changes.forEach(change => { window.added += change.addedNodes.length; }))
+        .observe(document.getElementById("page-notes"), {childList: true});
+}"""
+
+
+def test_a_folders_notes_are_said_as_one(server, chromium, test_images, tmp_path):
+    """#page-notes, a live region, was given one paragraph per note of a dropped folder: a folder with several kinds
+    of files left out (a .txt, a DICOMDIR) was as many announcements. They are added at once, one block (each note
+    still a paragraph of its own)."""
+    folder = tmp_path / "series"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(test_images["glioma"][0].read_bytes())
+    (folder / "notes.txt").write_text("patient notes")
+    (folder / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")
+    page, _ = glioma_page(chromium, server)
+    page.evaluate(COUNT_ADDED)
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    assert len(notes) == 2 and notes[0].startswith("Skipped 1 file in the folder that is not"), notes
+    assert page.evaluate("window.added") == 1
+    page.close()

@@ -125,9 +125,11 @@
     const noted = document.getElementById("page-notes");
     // a pick with nothing and no notes of its own keeps the last run's notes, as it keeps its Done line
     if (!run && (list.length || (notes || []).length)) noted.replaceChildren();
-    (notes || []).concat(run && none ? [none] : []).forEach(function (note) {
-      noted.appendChild(document.createElement("p")).textContent = printable(note);
-    });
+    // a paragraph each, added at once in one block: a live region says each node added, and a folder with several
+    // kinds of files left out (a .txt, a DICOMDIR) was one announcement per note
+    const told = (notes || []).concat(run && none ? [none] : []), block = document.createElement("div");
+    told.forEach(function (note) { block.appendChild(document.createElement("p")).textContent = printable(note); });
+    if (told.length) noted.appendChild(block);
     if (!list.length) {
       if (!run || !none) pick(none || "No file chosen: choose" + (canDrop() ? ", drop or paste" : "") + " one or " +
         "more images or scans.", true);  // during a run too (its own line); a folder's none joins the run's notes
