@@ -76,3 +76,19 @@ def test_a_folders_notes_are_said_as_one(server, chromium, test_images, tmp_path
     assert len(notes) == 2 and notes[0].startswith("Skipped 1 file in the folder that is not"), notes
     assert page.evaluate("window.added") == 1
     page.close()
+
+
+BROKEN = [{"name": f"broken-{i}.jpg", "mimeType": "image/jpeg", "buffer": b"not an image"} for i in range(2)]
+
+
+def test_the_done_lines_button_goes_to_each_unreadable_card_in_turn(server, chromium, two):
+    """The Done line's "2 unreadable" button went to the first unreadable card alone, the others to be found by
+    browsing: each press goes to the next (round again after the last)."""
+    context, page = sent_page(chromium, server, [two[0], BROKEN[0], two[1], BROKEN[1]], True)
+    button = page.locator("#page-status").get_by_role("button", name="2 unreadable")
+    focused = []
+    for _ in range(3):
+        button.press("Enter")
+        focused.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert focused == ["broken-0.jpg", "broken-1.jpg", "broken-0.jpg"]
+    context.close()

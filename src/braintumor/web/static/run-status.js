@@ -132,29 +132,34 @@ window.braintumorRunStatus = (function () {
       text: parts.map(function (p) { return p.words || p; }).join("") };
   }
 
-  // The Done line's nodes for the page, each count of files unreadable or not analysed a button that moves focus to the
-  // first such card of the run (on the page, above older: the cards shown before it): with 30 cards and one failed,
-  // "(see below)" left it to be found by scrolling. The card's heading takes the focus (tabindex -1), which a screen
-  // reader says; its answer is right under it.
+  // The Done line's nodes for the page, each count of files unreadable or not analysed a button that moves focus to
+  // such a card of the run (on the page, above older: the cards shown before it), the first, then at each press the
+  // next, round again after the last: with 30 cards and one failed, "(see below)" left it to be found by scrolling,
+  // and with several the button went to the first alone. The card's heading takes the focus (tabindex -1), which a
+  // screen reader says; its answer is right under it.
   function link(done, jobs, older) {
     const inRun = function (c) { return !older || Boolean(c.compareDocumentPosition(older) & 4); };  // FOLLOWING
     const failedCards = jobs.filter(function (job) { return job.failed && !job.resent; })
       .map(function (job) { return job.card; });
     const cards = Array.from(document.querySelectorAll("#results .card[data-state=error], " +
       "#results .series[data-state=error]")).filter(inRun);
-    const first = { failed: cards.find(function (c) { return failedCards.indexOf(c) >= 0; }),
+    const each = { failed: cards.filter(function (c) { return failedCards.indexOf(c) >= 0; }),
       // not one the server's model failed on (counted "not analysed", in a 200): card.js and series.js mark those
-      unread: cards.find(function (c) { return failedCards.indexOf(c) < 0 && !c.hasAttribute("data-model-failed"); }) };
+      unread: cards.filter(function (c) { return failedCards.indexOf(c) < 0 && !c.hasAttribute("data-model-failed"); })
+    };
     return done.parts.map(function (p) {
-      const card = p.words && first[p.kind];
-      if (!card) return p.words || p;
+      const them = p.words && each[p.kind] || [];
+      if (!them.length) return p.words || p;
       const button = document.createElement("button");
+      let next = 0;
       button.type = "button";
       button.className = "status-link";
       button.textContent = p.words;
-      button.title = "Go to the first of them";  // its description, for a screen reader too
+      // its description, for a screen reader too
+      button.title = them.length > 1 ? "Go to the next of them, in turn" : "Go to it";
       button.addEventListener("click", function () {
-        const heading = card.querySelector(".card-name");
+        const card = them[next], heading = card.querySelector(".card-name");
+        next = (next + 1) % them.length;
         heading.tabIndex = -1;
         card.scrollIntoView({ block: "start" });
         heading.focus({ preventScroll: true });
