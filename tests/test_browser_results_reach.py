@@ -4,6 +4,9 @@ Skipped, never failed, when chromium or playwright is absent (like tests/test_br
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_folders import drop_and_read_notes, glioma_page
@@ -92,3 +95,35 @@ def test_the_done_lines_button_goes_to_each_unreadable_card_in_turn(server, chro
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
     assert focused == ["broken-0.jpg", "broken-1.jpg", "broken-0.jpg"]
     context.close()
+
+
+def answered_review(route) -> None:
+    """A stand-in for the API: every file "Glioma", those named low-* with lower confidence."""
+    low = b'filename="low-' in (route.request.post_data_buffer or b"")
+    name = re.search(rb'filename="([^"]+)"', route.request.post_data_buffer or b"")[1].decode()
+    rec = {"path": name, "label": "glioma", "confidence": 0.9 if low else 0.999, "ood": False, "ood_score": 0.1,
+           "review": low, "probabilities": {"glioma": 0.9 if low else 0.999, "meningioma": 0.1 if low else 0.001,
+                                            "notumor": 0.0, "pituitary": 0.0}}
+    route.fulfill(status=200, content_type="application/json", body=json.dumps({"results": [rec]}))
+
+
+def test_the_done_lines_count_of_lower_confidence_goes_to_those_cards(server, chromium):
+    """"2 of them with lower confidence" was plain text on the Done line (only unreadable and not-analysed counts were
+    buttons): among 30 cards a keyboard user had to scroll to find them. It is a button to each in turn."""
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.route("**/api/v1/predict*", answered_review)
+    page.set_input_files("#file-input", [{"name": n, "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n"}
+                                         for n in ("a.png", "low-1.png", "b.png", "low-2.png")])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 4 classified, 2 of them with lower confidence (see below).",
+                                         timeout=30_000)
+    button = status.get_by_role("button", name="2 of them with lower confidence")
+    focused = []
+    for _ in range(3):
+        button.press("Enter")
+        focused.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert focused == ["low-1.png", "low-2.png", "low-1.png"]
+    assert problems == []
+    page.close()
+

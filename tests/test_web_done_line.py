@@ -15,6 +15,8 @@ from dicom_factory import axial_volume, flat_slice, nifti_bytes, series, zip_byt
 from braintumor.model_files import default_model_path
 from braintumor.predictor import Classifier
 from braintumor.web import create_app
+from braintumor.web.done_line import card_id, done_text
+from braintumor.web.volumes import Entry
 
 BROKEN = b"\x89PNG\r\n\x1a\n" + b"cut short" * 10
 # colour noise and empty slices: not classified, whatever the model
@@ -74,3 +76,16 @@ def test_the_count_of_unreadable_files_links_to_the_first_such_cards_heading(cli
 def test_the_empty_page_and_a_refused_form_say_no_done_line(client):
     assert done_line(client, []) == "No file chosen: choose one or more images or scans, then Classify."
     assert re.search(r'<p id="page-status"[^>]*>\s*</p>', client.get("/").get_data(as_text=True))
+
+
+def test_without_javascript_the_count_of_lower_confidence_links_to_the_first_such_card():
+    """The no-JavaScript Done line's count of lower confidence was plain text too: a link to the first such card's
+    (or scan's) heading, as its count of unreadable files is."""
+    def rec(name: str, review: bool) -> dict:
+        return {"path": name, "label": "glioma", "confidence": 0.9, "ood": False, "review": review}
+
+    entries = [Entry([rec("a.png", False)], upload=0), Entry([rec("low.png", True)], upload=1),
+               Entry([{"path": "broken.png", "error": "not an image"}], upload=2)]
+    assert str(done_text(entries, 3)) == (
+        f'Done: 2 classified, <a class="status-link" href="#{card_id(1)}">1 of them with lower confidence</a>, '
+        f'<a class="status-link" href="#{card_id(2)}">1 unreadable</a> (see below).')

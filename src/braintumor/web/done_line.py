@@ -55,7 +55,8 @@ def done_text(entries: list[Entry], files: int) -> str:
     classified, 7 not classified (unlike brain MRI); 1 file unreadable (see below)."). Answers that look skull-stripped
     are counted after those of lower confidence, as the CLI's last line counts them (only when some do). Its count of
     files unreadable is a link to the first such card's heading (Markup), as run-status.js makes it a button: with 30
-    cards and one unreadable, "(see below)" left it to be found by scrolling."""
+    cards and one unreadable, "(see below)" left it to be found by scrolling; so is its count of lower confidence,
+    to the first card (or scan) with one."""
     per_file: dict[int, list[dict]] = {}
     for entry in entries:
         per_file.setdefault(entry.upload, []).extend(entry.records)
@@ -88,7 +89,14 @@ def done_text(entries: list[Entry], files: int) -> str:
     first = next((i for i, entry in enumerate(entries) if any(  # not a card the model failed on: not "unreadable"
         not model_failed(rec) and (unread_part(rec) == "input" if several else "error" in rec)
         for rec in entry.records)), None)
-    if not linked or first is None:  # a file with no card (none of its records came back) has nothing to go to
-        return f"{text}{after} (see below)."
-    return Markup('{}<a class="status-link" href="#{}">{}</a>{} (see below).').format(
-        text[:-len(linked)], card_id(first), linked, after)
+    # a file with no card (none of its records came back) has nothing to go to
+    shown = Markup.escape(text) if not linked or first is None else Markup(
+        '{}<a class="status-link" href="#{}">{}</a>').format(text[:-len(linked)], card_id(first), linked)
+    # the count of lower confidence too, to the first card (or scan) with one: among 30 it was left to be found
+    review = next((i for i, entry in enumerate(entries)
+                   if any(outcome(rec) == "review" for rec in entry.records)), None)
+    if tally["review"] and review is not None:
+        words = f"{tally['review']} of them with {LOWER_CONFIDENCE}"
+        shown = shown.replace(Markup.escape(words), Markup('<a class="status-link" href="#{}">{}</a>').format(
+            card_id(review), words))
+    return shown + after + " (see below)."

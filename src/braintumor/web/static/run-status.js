@@ -99,19 +99,21 @@ window.braintumorRunStatus = (function () {
     if (!several) tally.error += tally.unread;
     const unread = several ? tally.unread : 0;
     const failed = several ? text.counted(failedFiles, "file") : String(tally.failed);
-    // its pieces: the counts of files unreadable or not analysed are {words, kind}, made buttons to their first card
-    // (link); a count of slices is none (their scan's block says which)
+    // its pieces: the counts of files unreadable or not analysed, and of answers of lower confidence, are {words,
+    // kind}, made buttons to their cards (link); a count of slices unreadable is none (their scan's block says which)
     // done_line.files_text: "1 file (3 scans)" where a file (a zip) held several; "1 file" read as one scan
     const parts = ["Done: " + (several ? text.counted(files, "file") +
       (held > 1 ? " (" + text.counted(scans, "scan") + ")" : "") + ", " +
       text.counted(slices, "slice") + ": " : "") + (tally.ok + tally.review) + " classified" +
       // wording.LOWER_CONFIDENCE, the cards' words (their note says under what); not "flagged for review", as if
       // only these answers needed a clinician
-      (tally.review ? ", " + tally.review + " of them with lower confidence" : "") +
-      (stripped ? ", " + text.stripped(stripped) : "") +  // as the CLI's last line (stripped.count_text)
+      (tally.review ? ", " : "")];
+    // a button too, to the cards (or scans) that answered so (link): among 30 it was left to be found by scrolling
+    if (tally.review) parts.push({ words: tally.review + " of them with lower confidence", kind: "review" });
+    parts.push((stripped ? ", " + text.stripped(stripped) : "") +  // as the CLI's last line (stripped.count_text)
       (tally.ood ? ", " + tally.ood + " not classified (unlike brain MRI)" : "") +
       // refusal_wording.TURNED_RESEND, from the form: a quarter turn or upside down (it said "on their side" of both)
-      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : "")];
+      (tally.turned ? ", " + tally.turned + " not classified (" + form.dataset.turnedResend + ")" : ""));
     if (tally.error) {  // wording.UNREADABLE, as the CLI's last line
       parts.push(", ", several ? tally.error + " unreadable" : { words: tally.error + " unreadable", kind: "unread" });
     }
@@ -145,8 +147,12 @@ window.braintumorRunStatus = (function () {
       "#results .series[data-state=error]")).filter(inRun);
     const each = { failed: cards.filter(function (c) { return failedCards.indexOf(c) >= 0; }),
       // not one the server's model failed on (counted "not analysed", in a 200): card.js and series.js mark those
-      unread: cards.filter(function (c) { return failedCards.indexOf(c) < 0 && !c.hasAttribute("data-model-failed"); })
-    };
+      unread: cards.filter(function (c) { return failedCards.indexOf(c) < 0 && !c.hasAttribute("data-model-failed"); }),
+      // a card, or a scan's block, with an answer of lower confidence (card.js shows its note, series.js marks it)
+      review: Array.from(document.querySelectorAll("#results > .card, #results > .series")).filter(function (c) {
+        return inRun(c) && (c.matches(".series") ? c.hasAttribute("data-review")
+          : !c.querySelector(".card-review").hidden);
+      }) };
     return done.parts.map(function (p) {
       const them = p.words && each[p.kind] || [];
       if (!them.length) return p.words || p;

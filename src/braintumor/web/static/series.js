@@ -91,6 +91,8 @@ window.braintumorSeries = function (helpers) {
     block.dataset.state = s.classified ? "ok" : (s.refused ? "ood" : "error");
     block.toggleAttribute("data-model-failed", block.dataset.state === "error" && records.length > 0 &&
       records.every(modelFailed));  // each slice the model's failure: no "unreadable" link lands here
+    block.toggleAttribute("data-review", records.some(function (r) {  // where the Done line's count of them lands
+      return !r.error && !r.ood && r.review; }));
     block.toggleAttribute("data-turned", !s.classified && side > 0);
     block.setAttribute("aria-label", "Scan " + scan);  // a zip's series with its number, as headed
     block.querySelector(".series-name").textContent = scan;
