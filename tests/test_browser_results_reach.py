@@ -127,3 +127,17 @@ def test_the_done_lines_count_of_lower_confidence_goes_to_those_cards(server, ch
     assert problems == []
     page.close()
 
+
+
+def test_without_javascript_each_unreadable_card_links_to_the_next(server, chromium, two):
+    """The plain form's Done line links to the first unreadable card alone (a link cannot go to each in turn, as the
+    script's button does): under that card's heading, reached by Tab from it, a link goes to the next one."""
+    context, page = sent_page(chromium, server, [two[0], BROKEN[0], two[1], BROKEN[1]], False)
+    page.locator("#page-status .status-link").press("Enter")
+    sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-0.jpg")
+    page.keyboard.press("Tab")
+    sync_api.expect(page.locator(":focus")).to_have_text("Next unreadable file")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-1.jpg")
+    assert page.get_by_role("link", name="Next unreadable file").count() == 1  # none from the last
+    context.close()

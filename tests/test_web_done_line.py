@@ -15,7 +15,7 @@ from dicom_factory import axial_volume, flat_slice, nifti_bytes, series, zip_byt
 from braintumor.model_files import default_model_path
 from braintumor.predictor import Classifier
 from braintumor.web import create_app
-from braintumor.web.done_line import card_id, done_text
+from braintumor.web.done_line import card_id, done_text, next_links
 from braintumor.web.volumes import Entry
 
 BROKEN = b"\x89PNG\r\n\x1a\n" + b"cut short" * 10
@@ -89,3 +89,19 @@ def test_without_javascript_the_count_of_lower_confidence_links_to_the_first_suc
     assert str(done_text(entries, 3)) == (
         f'Done: 2 classified, <a class="status-link" href="#{card_id(1)}">1 of them with lower confidence</a>, '
         f'<a class="status-link" href="#{card_id(2)}">1 unreadable</a> (see below).')
+
+
+def test_each_unreadable_card_but_the_last_links_to_the_next(client):
+    """The Done line's link goes to the first unreadable card alone: each links to the next, under its heading."""
+    html = posted(client, [("broken.png", BROKEN), ("photo.png", PHOTO), ("broken2.png", BROKEN)])
+    assert re.findall(r'<p class="next-link"><a href="#(card-\d+)">Next unreadable file</a></p>', html) == ["card-3"]
+    assert html.index('id="card-1"') < html.index('class="next-link"') < html.index('id="card-2"')
+
+
+def test_each_card_of_lower_confidence_but_the_last_links_to_the_next():
+    def rec(name: str, review: bool) -> dict:
+        return {"path": name, "label": "glioma", "confidence": 0.9, "ood": False, "review": review}
+
+    entries = [Entry([rec(f"{k}.png", k != "b")], upload=i) for i, k in enumerate("abcd")]
+    assert next_links(entries) == {0: [("Next answer of lower confidence", card_id(2))],
+                                   2: [("Next answer of lower confidence", card_id(3))]}

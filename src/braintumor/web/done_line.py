@@ -4,6 +4,7 @@ number and the "Done:" line (static/app.js and static/run-status.js say the same
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 from markupsafe import Markup
 
@@ -86,17 +87,41 @@ def done_text(entries: list[Entry], files: int) -> str:
     after = f"{'; ' if unread and several else ', '}{not_analysed_text(failed, MODEL_FAILED_SHORT)}" if failed else ""
     # the count linked: the line's last, of files ("2 unreadable" of one record each, "1 file unreadable"), not slices'
     linked = tail[2:] if several else said[-1] if tally["error"] else ""
-    first = next((i for i, entry in enumerate(entries) if any(  # not a card the model failed on: not "unreadable"
-        not model_failed(rec) and (unread_part(rec) == "input" if several else "error" in rec)
-        for rec in entry.records)), None)
+    turn = in_turn(entries, several)
+    first = turn["unread"][0] if turn["unread"] else None
     # a file with no card (none of its records came back) has nothing to go to
     shown = Markup.escape(text) if not linked or first is None else Markup(
         '{}<a class="status-link" href="#{}">{}</a>').format(text[:-len(linked)], card_id(first), linked)
     # the count of lower confidence too, to the first card (or scan) with one: among 30 it was left to be found
-    review = next((i for i, entry in enumerate(entries)
-                   if any(outcome(rec) == "review" for rec in entry.records)), None)
-    if tally["review"] and review is not None:
+    if tally["review"] and turn["review"]:
         words = f"{tally['review']} of them with {LOWER_CONFIDENCE}"
         shown = shown.replace(Markup.escape(words), Markup('<a class="status-link" href="#{}">{}</a>').format(
-            card_id(review), words))
+            card_id(turn["review"][0]), words))
     return shown + after + " (see below)."
+
+
+def in_turn(entries: list[Entry], several: bool) -> dict[str, list[int]]:
+    """Which entries the Done line's links go to, in page order: ``unread``, the cards of files unreadable (of one
+    record each where no file gave several, the CLI's "2 unreadable"), not one the model failed on; ``review``, those
+    with an answer of lower confidence."""
+    return {"unread": [i for i, entry in enumerate(entries) if any(
+        not model_failed(rec) and (unread_part(rec) == "input" if several else "error" in rec)
+        for rec in entry.records)],
+        "review": [i for i, entry in enumerate(entries) if any(outcome(rec) == "review" for rec in entry.records)]}
+
+
+NEXT_WORDS = {"unread": f"Next {UNREADABLE} file", "review": f"Next answer of {LOWER_CONFIDENCE}"}
+
+
+def next_links(entries: list[Entry]) -> dict[int, list[tuple[str, str]]]:
+    """For each entry the Done line's link leads to but the last, (words, id) of a link to the next such card's heading,
+    which the page without JavaScript shows under its heading: its Done line's link goes to the first alone (the
+    script's button goes to each in turn), the others were left to be found by browsing 30 cards."""
+    links: dict[int, list[tuple[str, str]]] = {}
+    per_file = Counter()  # as done_text tells a file that gave several records (a scan, a zip)
+    for entry in entries:
+        per_file[entry.upload] += len(entry.records)
+    for kind, where in in_turn(entries, any(n > 1 for n in per_file.values())).items():
+        for here, there in pairwise(where):
+            links.setdefault(here, []).append((NEXT_WORDS[kind], card_id(there)))
+    return links

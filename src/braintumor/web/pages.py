@@ -36,7 +36,7 @@ from ..wording import (
     unread_format_text,
 )
 from .disconnects import is_disconnect
-from .done_line import card_id, copy_suffixes, done_text
+from .done_line import card_id, copy_suffixes, done_text, next_links
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
 from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, ModelFailed, model_failed_all
@@ -59,6 +59,7 @@ def _display_name(label: str) -> str:
 
 bp.add_app_template_test(is_int8, "int8_copy")  # the header's "(int8 copy)"
 bp.add_app_template_global(card_id, "card_id")  # each result's heading's id, where the Done line's link lands
+bp.add_app_template_global(next_links, "next_links")  # from each such card to the next, without JavaScript
 
 
 @bp.app_context_processor
