@@ -372,6 +372,40 @@ def test_resume_removes_the_heat_maps_of_the_records_it_drops_to_redo(clf, nan_f
     assert sorted(p.name for p in maps.iterdir()) == named
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_resume_after_a_run_without_it_removes_a_relative_dirs_maps_of_the_records_it_drops(clf, nan_for, stack,
+                                                                                          tmp_path, capsys,
+                                                                                          monkeypatch, fmt):
+    """The advice after a model failure, 'run again (with --resume and the same -o FILE)', for a run without --resume
+    and a relative --heatmap DIR: its records said no working folder, so --resume kept the dropped records' 5 maps
+    ('begun by an older braintumor?') and drew the scan's maps again beside them (scan-slice0-2)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+    from braintumor.volume_io import read_volumes
+
+    data = nifti_bytes(axial_volume(stack))
+    (tmp_path / "scan.nii.gz").write_bytes(data)
+    nan_for(read_volumes(data, name="scan.nii.gz")[0].slices[2])
+    monkeypatch.chdir(tmp_path)
+    out, maps = tmp_path / f"out.{fmt}", tmp_path / "maps"
+    command = ["predict", str(tmp_path / "scan.nii.gz"), "--no-progress", "-o", str(out), "--heatmap", "maps"]
+    assert main(command) == 1
+    assert "run again (with --resume and the same -o FILE" in capsys.readouterr().err
+    assert len(list(maps.iterdir())) == 5
+    err = resumed([*command, "--resume"], nan_for, capsys)
+    assert "maps: removed 5 heat maps of the records dropped; they are drawn again\n" in err, err
+    rows = ([json.loads(line) for line in out.read_text().splitlines()] if fmt == "jsonl"
+            else list(csv.DictReader(out.open(newline=""))))
+    named = sorted(Path(r["heatmap"]).name for r in rows)
+    assert named == [f"scan-slice{k}.heatmap.png" for k in range(6)]
+    assert sorted(p.name for p in maps.iterdir()) == named
+
+
 def test_resume_redoes_an_image_named_input_colon_name_alone(clf, nan_for, stack, test_images, tmp_path, capsys):
     """An image ``scans:a.jpg`` the model failed on was taken for a member of the DICOM folder ``scans``: that
     folder's records were dropped and its series scored again with it."""

@@ -43,7 +43,7 @@ from .predict_output import HEATMAP_KEY, heatmap_column, output_sink
 from .predict_progress import InputBar, input_count, started
 from .predictor import Classifier
 from .processes import model_digest
-from .resume_folders import ROOT_KEY, check_working_folder, resume_root, with_root
+from .resume_folders import ROOT_KEY, check_working_folder, maps_root, resume_root, with_root
 from .resume_members import Members
 from .wording import counted, printable
 
@@ -177,7 +177,8 @@ class BatchJob:
                                   lambda prev: check_working_folder(target, prev)) if target else Previous()
         if args.resume:
             drop_maps(self.prev.maps, getattr(args, "heatmap", None), args.output)  # drawn again under their names
-        self.root = resume_root(args.format, self.prev) if args.resume else None  # what records say of their folder
+        # what records say of their folder (without --resume: a relative --heatmap DIR's, for a later --resume)
+        self.root = resume_root(args.format, self.prev) if args.resume else maps_root(args)
         if args.resume and +self.prev.done:  # (a count that records dropped to redo took back to 0 is none)
             print(f"resuming {printable(args.output)}: {counted(sum(self.prev.done.values()), 'record')} already there",
                   file=sys.stderr)

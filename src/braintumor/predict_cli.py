@@ -53,6 +53,7 @@ from .predict_progress import UNIT as BAR_UNIT
 from .predict_progress import shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
+from .resume_folders import ROOT_KEY, maps_root, with_root
 from .resume_lock import check_not_held, resume_lock
 from .run_tally import failed_text, tally_text
 from .scan_sniff import scan_kind_text
@@ -229,15 +230,17 @@ def _predict(args: argparse.Namespace) -> int:
     summary = getattr(args, "summary", False)
     if job:
         failed_before = job.failed_before
+    root = None if job else maps_root(args)  # a relative DIR's maps found again by a later --resume (job: its own)
     with maps_go_with_the_records(heatmaps, args), job.sink() if job else output_sink(args.output) as out:
         fmt = Formatter(args.format, out, clf.classes, header=not (job and job.has_header), sample=args.batch_size,
-                        extra=job.extra_columns if job else heatmap_column(args))
+                        extra=job.extra_columns if job else heatmap_column(args) + ((ROOT_KEY,) if root else ()))
         # summaries always: their notes (a series' files skipped, and why) go to stderr in every format
         kinds = {"summaries": True, "pixels": heatmaps is not None}
         try:
             plan = (lambda items: _scans(fmt, items)) if args.format == "table" else None  # its slice column
             for rec in job.records(**kinds, on_plan=plan) if job else records(clf, args.paths, args.batch_size,
                                                                               args.progress, on_plan=plan, **kinds):
+                rec = with_root(rec, root, True)  # (root None: as it is)
                 if "summary" in rec:  # after a multi-slice input: inline for json/jsonl --summary, else stderr
                     if summary and args.format in ("json", "jsonl"):
                         fmt.write(rec)

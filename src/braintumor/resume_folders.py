@@ -7,12 +7,14 @@ continued file means; reading and repairing the file (batch_resume.py) is anothe
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .exit_errors import UsageError
 from .file_names import os_text, utf8_text
+from .image_files import is_special_file
 
 if TYPE_CHECKING:
     from .batch_resume import Previous
@@ -75,6 +77,22 @@ def resume_root(fmt: str, prev: Previous) -> str | None:
     to its columns."""
     if fmt == "csv" and prev.header and ROOT_KEY not in prev.columns:
         return None
+    return _root_text()
+
+
+def maps_root(args: argparse.Namespace) -> str | None:
+    """What a run without --resume writes under :data:`ROOT_KEY` in each record (``with_root(rec, root, True)``): the
+    working folder, for a relative ``--heatmap DIR`` with a jsonl or csv ``-o FILE``, which --resume may continue (as
+    the advice after a model failure says); else None. Without it, the maps of the records that --resume drops could
+    not be found (a warning blamed an older braintumor), and the inputs' maps were drawn again beside them."""
+    heatmap, output = getattr(args, "heatmap", None), getattr(args, "output", None)
+    if not heatmap or os.path.isabs(heatmap) or args.format not in ("jsonl", "csv") or output in (None, "-"):
+        return None
+    return None if is_special_file(Path(output)) else _root_text()
+
+
+def _root_text() -> str:
+    """The working folder as records say it (empty when it is gone)."""
     here = _working_folder()
     return utf8_text(here) if os.path.isabs(here) else ""
 
