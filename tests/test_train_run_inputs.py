@@ -72,7 +72,7 @@ def test_the_shipped_runs_settings_are_not_refused_and_need_no_torch(monkeypatch
     assert refused_setting({**shipped, "model": "tumornet-z"}).startswith("model 'tumornet-z' is no network")
     monkeypatch.setitem(sys.modules, "braintumor.model", None)  # `from .model import` raises ImportError
     assert refused_setting({**shipped, "model": "tumornet-z"}) is None
-    assert refused_setting({**shipped, "lr": 0.0}) == "lr must be a finite number > 0, got 0.0"
+    assert refused_setting({**shipped, "lr": 0.0}) == "lr must be in (0, 1], got 0.0"
 
 
 @pytest.mark.parametrize(("edit", "said"), [({"image_size": "160"}, "image_size '160'"),
