@@ -5,20 +5,16 @@ failed, when chromium or playwright is absent (like tests/test_browser.py)."""
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes
 from test_browser import pytestmark  # noqa: F401 - pytestmark: the same skip conditions
-from test_browser_folder_walk import watched_page
-from test_browser_folders import drop_and_read_notes
+from test_browser_folder_walk import folder_of, page_notes_of, watched_page
 
 from braintumor.compressed_files import compressed_text
-from braintumor.input_plan import plan_inputs
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -41,24 +37,13 @@ def test_a_folders_gzipped_nifti_split_over_members_or_after_a_long_name_is_said
              "tiny.gz": b"".join(gzip_member(volume[k:k + 50]) for k in range(0, len(volume), 50)),
              "named.gz": gzip_member(volume, b"x" * 10_000),
              "cut.gz": gzip_member(volume[:200]) + gzip_member(volume[200:])[:14]}  # its second member's header
-    folder = tmp_path / "mri"
-    folder.mkdir()
-    (folder / "a.png").write_bytes(b"\x89PNG")
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    cli: list[str] = []
-    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
-    cli_says = {Path(f).name: m[1] for m in (re.match(r"note: \d+ files? in .*? not read \((?:each )?(.*)\): (.*)$", n)
-                                             for n in cli) for f in m[2].split(", ")}
+    folder, cli_says = folder_of(tmp_path, files)
     renamed = compressed_text(gzip_member(volume))
     assert "rename it to end in .nii.gz" in renamed
     assert cli_says == {"head.gz": renamed, "tiny.gz": renamed, "named.gz": renamed,
                         "cut.gz": compressed_text(b"\x1f\x8b")}
     page, problems = watched_page(chromium, server)
-    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
-    page_says = {f.removeprefix("mri/"): m[1] for m in (
-        re.match(r"Skipped \d+ files? in the folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
-        for f in m[2].split(", ")}
+    page_says = page_notes_of(page, folder)
     assert page_says == cli_says
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()

@@ -4,6 +4,9 @@ agrees. Skipped, never failed, when chromium or playwright is absent (like tests
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from dicom_factory import make_dicom
@@ -324,6 +327,27 @@ def test_what_a_gzip_holds_is_named_by_the_page_as_by_the_cli(server, chromium):
     page.close()
 
 
+def folder_of(tmp_path: Path, files: dict[str, bytes]) -> tuple[Path, dict[str, str]]:
+    """A folder ``mri`` of an image and ``files``, and what braintumor predict's notes say of each file, by name."""
+    folder = tmp_path / "mri"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG")
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    cli: list[str] = []
+    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
+    said = (re.match(r"note: \d+ files? in .*? not read \((?:each )?(.*)\): (.*)$", n) for n in cli)
+    return folder, {Path(f).name: m[1] for m in said for f in m[2].split(", ")}
+
+
+def page_notes_of(page, folder: Path) -> dict[str, str]:
+    """What the page's notes say of each file of ``folder`` dropped on it, by name."""
+    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
+    return {f.removeprefix("mri/"): m[1] for m in (
+        re.match(r"Skipped \d+ files? in the folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
+        for f in m[2].split(", ")}
+
+
 def test_a_dropped_folders_gzips_are_said_by_what_they_hold_as_the_cli_says_them(server, chromium, tmp_path):
     """The page named only the compressor of a folder's compressed file ("a gzip-compressed file: ...") where
     braintumor predict said what it holds ("a gzip-compressed file holding a PDF document, ..."): the page inflates a
@@ -331,8 +355,6 @@ def test_a_dropped_folders_gzips_are_said_by_what_they_hold_as_the_cli_says_them
     one is said as the CLI says it; a bzip2, which browsers do not inflate, keeps the compressor's words."""
     import bz2
     import gzip
-    import re
-    from pathlib import Path
 
     from braintumor.compressed_files import compressed_text
 
@@ -346,20 +368,9 @@ def test_a_dropped_folders_gzips_are_said_by_what_they_hold_as_the_cli_says_them
              "backup.tgz": gzip.compress(held["tar"]), "png.gz": gzip.compress(held["png"]),
              "words.gz": gzip.compress(b"hello" * 300), "cut.gz": gzip.compress(b"%PDF-1.7 short")[:-6],
              "big.gz": gzip.compress(rng.bytes(9000) + b"%PDF-"), "IM0003": bz2.compress(held["dicom"])}
-    folder = tmp_path / "mri"
-    folder.mkdir()
-    (folder / "a.png").write_bytes(b"\x89PNG")
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    cli: list[str] = []
-    assert list(plan_inputs([folder], cli.append)) == [folder / "a.png"]
-    cli_says = {Path(f).name: m[1] for m in (re.match(r"note: \d+ files? in .*? not read \((?:each )?(.*)\): (.*)$", n)
-                                             for n in cli) for f in m[2].split(", ")}
+    folder, cli_says = folder_of(tmp_path, files)
     page, problems = watched_page(chromium, server)
-    notes = drop_and_read_notes(page, [str(folder)], "Done: 1 classified (see below).")
-    page_says = {f.removeprefix("mri/"): m[1] for m in (
-        re.match(r"Skipped \d+ files? in the folder \((?:each )?(.*)\): (.*)\.$", n) for n in notes)
-        for f in m[2].split(", ")}
+    page_says = page_notes_of(page, folder)
     assert sorted(cli_says) == sorted(files) and len(set(cli_says.values())) == 8  # 3 say nothing held: one note
     assert page_says == {**cli_says, "IM0003": compressed_text(b"BZh")}  # the bzip2: the compressor's words
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []

@@ -5,12 +5,10 @@ keeps its slices' answers."""
 
 from __future__ import annotations
 
-import io
-import json
-
 import numpy as np
 import pytest
 from dicom_factory import make_dicom, tiny_frames, zip_bytes
+from test_min_side import refused_once_everywhere
 
 from braintumor import Classifier, ImageError
 from braintumor.volume_io import read_volumes
@@ -37,21 +35,11 @@ def decoded(monkeypatch) -> list[int]:
 
 def test_a_multi_frame_file_of_tiny_frames_is_refused_once_everywhere(tmp_path, capsys):
     """CLI predict, the web API and the page: one record, one message, not 3 error records of its slices."""
-    from braintumor.cli import main
     from braintumor.web import create_app
 
     data, said = tiny_frames(), f"DICOM file of 3 frames: scan slice is 2x2 pixels; {TAIL}"
-    (tmp_path / "tiny.dcm").write_bytes(data)
-    assert main(["predict", str(tmp_path / "tiny.dcm"), "--format", "jsonl", "--no-progress"]) != 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(r["error"], "slice" in r) for r in rows] == [(said, False)]
     client = create_app(classifier=Classifier.load(threads=1)).test_client()
-    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.dcm")},
-                    content_type="multipart/form-data")
-    assert r.status_code == 400 and [rec.get("error") for rec in r.get_json()["results"]] == [said]
-    page = client.post("/", data={"file": (io.BytesIO(data), "tiny.dcm")},
-                       content_type="multipart/form-data").get_data(as_text=True)
-    assert page.count("at least 32x32 needed") == 1 and said in page  # one card, not a series block's
+    refused_once_everywhere(client, tmp_path / "tiny.dcm", data, said, capsys)
 
 
 def test_a_series_whose_every_file_is_tiny_is_refused_once_on_its_headers(tmp_path, decoded):

@@ -53,13 +53,29 @@ def test_a_scan_slice_is_held_to_its_own_lower_minimum(clf):
             clf.predict(Slice(np.asarray(Image.fromarray(synthetic_head(200)).resize((w, h)))))
 
 
+def refused_once_everywhere(client, path, data: bytes, said: str, capsys) -> None:
+    """``data`` saved as ``path`` is one record of error ``said`` in braintumor predict's jsonl, in the web API's
+    results (a 400) and on the page (one card, not a series block's)."""
+    from braintumor.cli import main
+
+    path.write_bytes(data)
+    assert main(["predict", str(path), "--format", "jsonl", "--no-progress"]) != 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["error"], "slice" in r) for r in rows] == [(said, False)]
+    r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), path.name)},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and [rec.get("error") for rec in r.get_json()["results"]] == [said]
+    page = client.post("/", data={"file": (io.BytesIO(data), path.name)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count("at least 32x32 needed") == 1 and said in page
+
+
 def test_a_volume_of_tiny_slices_is_refused_once_for_their_size_everywhere(clf, tmp_path, capsys):
     """A NIfTI volume whose slices are under MIN_SCAN_SIDE (1 x 1 x 500, 2 x 2 x 3) is refused once, on its header,
     for its slices' size, in the CLI, the web API and the page: each slice was decoded, then refused for it, 500 lines
     of one error for a 1 x 1 x 500 volume (an image of that size is refused once)."""
     from dicom_factory import nifti_bytes
 
-    from braintumor.cli import main
     from braintumor.web import create_app
 
     client = create_app(classifier=clf).test_client()
@@ -68,16 +84,7 @@ def test_a_volume_of_tiny_slices_is_refused_once_for_their_size_everywhere(clf, 
         data = nifti_bytes(np.random.default_rng(0).normal(100, 30, shape).astype(np.float32))
         said = (f"NIfTI volume of shape {shape} {said}; at least 32x32 needed: smaller scan slices lose the detail "
                 "the model reads")
-        (tmp_path / "tiny.nii.gz").write_bytes(data)
-        assert main(["predict", str(tmp_path / "tiny.nii.gz"), "--format", "jsonl", "--no-progress"]) != 0
-        rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-        assert [(r["error"], "slice" in r) for r in rows] == [(said, False)]
-        r = client.post("/api/v1/predict", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
-                        content_type="multipart/form-data")
-        assert r.status_code == 400 and [rec.get("error") for rec in r.get_json()["results"]] == [said]
-        page = client.post("/", data={"file": (io.BytesIO(data), "tiny.nii.gz")},
-                           content_type="multipart/form-data").get_data(as_text=True)
-        assert page.count("at least 32x32 needed") == 1 and said in page  # one card, not a series block's
+        refused_once_everywhere(client, tmp_path / "tiny.nii.gz", data, said, capsys)
     # the model card says the scan slice's minimum beside the image's (only the image's was there)
     limits = client.get("/api/v1/model").get_json()["limits"]
     assert (limits["min_side"], limits["min_scan_side"]) == (MIN_SIDE, MIN_SCAN_SIDE)
