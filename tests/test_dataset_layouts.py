@@ -98,8 +98,9 @@ def test_a_macosx_folder_is_passed_over_as_hidden_folders_are(split: str, tmp_pa
     """``__MACOSX`` was "an unknown class folder" to train, evaluate and data check/audit, and "no 'Testing' folder
     (it holds Training, __MACOSX)"; it holds no data, as ``.ipynb_checkpoints`` holds none."""
     from braintumor.audit import audit_dataset
-    from braintumor.data import data_folders, load_dataset
+    from braintumor.data import load_dataset
     from braintumor.input_plan import plan_inputs
+    from braintumor.root_splits import data_folders
 
     root = tmp_path / "brain"
     _mac_unzipped(root, split)

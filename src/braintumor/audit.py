@@ -58,7 +58,8 @@ def audit_dataset(root: str | os.PathLike, threshold: int = DEFAULT_THRESHOLD, k
 
     Paths in the report are relative to ``root``. Every image is decoded once; hashes stay in memory.
     """
-    from .data import dataset_splits, load_dataset
+    from .data import load_dataset
+    from .root_splits import dataset_splits
 
     root = Path(root)
     names = dataset_splits(root)

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .atomic_files import check_folder_can_be_made, final_target, missing_folder
-from .data import data_folders
 from .exit_errors import UsageError
 from .file_names import MAX_NAME_BYTES, name_bytes
 from .image_files import IMAGE_EXTENSIONS, SOCKET_TEXT, file_kind, is_special_file
 from .missing_files import closed_folder_text, missing_text
 from .output_formats import file_ending, picture_content
+from .root_splits import data_folders
 
 
 def bars(no_progress: bool) -> bool:

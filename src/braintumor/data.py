@@ -1,5 +1,6 @@
 """Class-folder datasets: discovery, validation, a stratified split and a fingerprint (their own modules:
-:mod:`braintumor.data_splits`, :mod:`braintumor.data_fingerprint`; the decoded-image cache:
+:mod:`braintumor.data_splits`, :mod:`braintumor.data_fingerprint`; which splits below ROOT the commands read:
+:mod:`braintumor.root_splits`; the decoded-image cache:
 :mod:`braintumor.prepared_images`; the notes on the files a command leaves out: :mod:`braintumor.evaluation_scope`).
 
 Labels come from folder names only (file names in the Kaggle set break their own pattern),
@@ -101,11 +102,11 @@ def resolve_split(root: str | os.PathLike, split: str | None) -> Path:
     if split and (Path(split).name != split or split in (".", "..")):  # `--split ..` read the folder above --data
         raise DatasetError(f"--split {split} is a path: it takes the name of a folder in the dataset (Testing, "
                            "Training)")
-    _refuse_one_level_up(root, split)
+    refuse_one_level_up(root, split)
     if split:
         if (found := split_folder(root, split)) is not None:
             return found
-        held = [d.name for d in _folders_in(root)]
+        held = [d.name for d in folders_in(root)]
         if not held:
             raise DatasetError(f"no '{split}' folder and no class folders in {root}" + (_class_folder_hint(root) or (
                 f": labelled images go in folders named after their class ({', '.join(CLASSES)}), as "
@@ -130,7 +131,7 @@ def _class_folder_hint(folder: Path, classes: Sequence[str] = CLASSES) -> str:
            f"{folder.parent}" if name else ""
 
 
-def _refuse_one_level_up(root: Path, split: str | None) -> None:
+def refuse_one_level_up(root: Path, split: str | None) -> None:
     """DatasetError naming the folder to pass where ``root`` holds neither ``split`` nor a class folder but a folder
     of it holds the splits: a set unzipped into a folder of its own (``archive/Training``) given by the folder above
     was "an unknown class folder archive", and evaluate advised ``--split archive``, which fails too."""
@@ -148,39 +149,8 @@ def _refuse_one_level_up(root: Path, split: str | None) -> None:
                            + ("that folder instead" if len(found) == 1 else "one of those folders instead"))
 
 
-def data_folders(root: str | os.PathLike, split: str | None = None) -> list[Path]:
-    """What commands read as data below ``root``: the folders holding class folders (``split``, Training and Testing
-    where they exist, else ``root``). A folder written inside one becomes an unknown class of it; ``root/eval`` beside
-    the splits is never read. ``[root]`` where none is found (a missing root: the command fails on it anyway)."""
-    found = []
-    for name in dict.fromkeys((split or "Training", "Training", "Testing")):
-        with contextlib.suppress(DatasetError):
-            found.append(resolve_split(root, name))
-    return list(dict.fromkeys(found)) or [Path(root)]
-
-
 def _class_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not is_hidden_name(p.name))  # __MACOSX is no class
-
-
-def dataset_splits(root: str | os.PathLike) -> list[str | None]:
-    """The splits ``data check`` and ``data audit`` read: Training and Testing where ROOT holds them, then any other
-    folder holding class folders (Validation, a set's train and test), else None. Those others were "unknown class
-    folders" (train, test: evaluate names them splits) or, beside Training, never read, and not a word of it."""
-    root = Path(root)
-    found = {s: folder for s in ("Training", "Testing") if (folder := split_folder(root, s))}
-    named, taken = list(found), {folder.resolve() for folder in found.values()}  # (a missing ROOT: the load says so)
-    others, dirs = [], _folders_in(root) if root.is_dir() else []
-    if dirs and not named:  # ROOT/kaggle/Training beside ROOT/hospital/glioma: evaluate's error, not hospital alone
-        _refuse_one_level_up(root, None)
-    # ROOT/glioma beside ROOT/batch2/glioma: the load's error, as evaluate's; not a link into a split (ROOT/glioma
-    own = any(class_of_folder(d.name, CLASSES) and not any(d.resolve().is_relative_to(t) for t in taken)  # ->
-              for d in dirs)  # Training/glioma), read there: Validation beside it was left out for it
-    for d in [] if own else dirs:  # a link to a split (training -> Training): read once
-        if d.resolve() not in taken and holds_class_folders(d):
-            taken.add(d.resolve())
-            others.append(d.name)
-    return [*named, *others] or [None]
 
 
 def split_folder(root: Path, split: str) -> Path | None:
@@ -210,7 +180,7 @@ def _is_folder(path: Path) -> bool:
         raise DatasetError(f"cannot read folder {path.parent}: {denied_text(path, exc)}") from None
 
 
-def _folders_in(folder: Path) -> list[Path]:
+def folders_in(folder: Path) -> list[Path]:
     """:func:`_class_dirs`, one that cannot be listed said as a class folder is (evaluate's "[Errno 13] ...")."""
     try:
         return _class_dirs(folder)
@@ -244,7 +214,7 @@ def load_dataset(
     Nothing is decoded here.
     """
     folder = resolve_split(root, split)
-    dirs = _folders_in(folder)
+    dirs = folders_in(folder)
     for path in folder.iterdir():
         if class_of_folder(path.name, classes):
             _refuse_broken_link(path, "class")

@@ -8,12 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from .data import DatasetError, dataset_splits, load_dataset
+from .data import DatasetError, load_dataset
 from .evaluation_scope import dataset_notes
 from .image_files import IMAGE_EXTENSIONS
 from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .root_notes import root_notes
+from .root_splits import dataset_splits
 from .wording import counted, dataset_file_error, in_number, listed, printable, size_text, too_small_text
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"

@@ -15,9 +15,9 @@ from .image_files import is_hidden_name
 
 
 def root_notes(root: str | os.PathLike, splits: list[str | None]) -> list[str]:
-    """One line per entry of ``root`` not read as (or in) one of ``splits`` (:func:`braintumor.data.dataset_splits`)
-    that looks like data: a broken link, a class folder or a folder holding class folders (none that is, or leads
-    into, a split read: its images are read there)."""
+    """One line per entry of ``root`` not read as (or in) one of ``splits``
+    (:func:`braintumor.root_splits.dataset_splits`) that looks like data: a broken link, a class folder or a folder
+    holding class folders (none that is, or leads into, a split read: its images are read there)."""
     root = Path(root)
     try:
         entries = sorted(p for p in root.iterdir() if not is_hidden_name(p.name))

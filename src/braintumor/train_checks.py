@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .data import data_folders
 from .image_files import file_kind, is_hidden_name
+from .root_splits import data_folders
 from .train_config import (
     MAX_AUGMENT_SHIFT,
     MAX_AUGMENT_STRENGTH,
