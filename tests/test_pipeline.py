@@ -60,17 +60,17 @@ def test_a_resumed_run_is_not_cut_to_fewer_epochs_than_it_trained(tiny_run, data
     finished run resumed says that nothing is left to train."""
     import shutil
 
-    import braintumor.train
+    import braintumor.train_data
     from braintumor.cli import main
 
     decoded = []
-    real = braintumor.train.load_prepared
+    real = braintumor.train_data.load_prepared
 
     def counting(dataset, *args, **kwargs):
         decoded.append(len(dataset))
         return real(dataset, *args, **kwargs)
 
-    monkeypatch.setattr(braintumor.train, "load_prepared", counting)
+    monkeypatch.setattr(braintumor.train_data, "load_prepared", counting)
 
     run = tmp_path / "two"
     shutil.copytree(tiny_run, run)

@@ -25,16 +25,16 @@ def _small_dataset(data_root: Path, dest: Path, per_class: int = 6) -> Path:
 
 def _decodes(monkeypatch) -> list[int]:
     """How many images each load_prepared call of train was given: a refusal of other data must come before it."""
-    import braintumor.train
+    import braintumor.train_data
 
     calls: list[int] = []
-    real = braintumor.train.load_prepared
+    real = braintumor.train_data.load_prepared
 
     def counting(dataset, *args, **kwargs):
         calls.append(len(dataset))
         return real(dataset, *args, **kwargs)
 
-    monkeypatch.setattr(braintumor.train, "load_prepared", counting)
+    monkeypatch.setattr(braintumor.train_data, "load_prepared", counting)
     return calls
 
 

@@ -1,4 +1,5 @@
-"""Training: the whole loop on one page. Needs the ``[train]`` extra (torch).
+"""Training: the whole loop on one page (its images listed, decoded and split: :mod:`braintumor.train_data`). Needs
+the ``[train]`` extra (torch).
 
 RUN_DIR receives config.json, split.json, metrics.jsonl (one line per epoch),
 last.pt (for --resume) and best.pt (best validation accuracy of the EMA weights).
@@ -29,29 +30,21 @@ from .checkpoints import (
     check_finite,
     check_validation_losses,
     keep_epochs_through,
-    other_data,
-    other_listing,
     pinned_settings,
-    recorded_fingerprint,
     run_network,
     save_checkpoint,
     split_document,
 )
 from .cpu_quota import default_threads
-from .data import DatasetError, load_dataset
-from .data_fingerprint import fingerprint
-from .data_splits import limit_per_class, split_by_mode, split_problem, stratified_split, unvalidated_classes
-from .dataset_classes import require_every_class
+from .data import load_dataset
 from .distill import Teacher, distillation_loss
-from .evaluation_scope import dataset_notes
 from .file_names import utf8_document
-from .image_hashes import duplicate_groups
 from .model import MODELS, count_parameters
-from .prepared_images import load_prepared
 from .preprocess import INPUT_SCALE
 from .report import write_text_atomic
 from .resume_state import restore_training_state, resume_run
 from .train_config import ConfigError, TrainConfig, augment_off_items, resumed_config
+from .train_data import training_data
 from .train_device import (  # tests patch train.evaluate_logits
     evaluate_logits,
     pick_autocast_dtype,
@@ -120,42 +113,10 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
     full = load_dataset(cfg.data, "Training")
     # the teacher's own checks (its classes, inputs) before the decode: a mismatch was said after it (minutes)
     teacher = Teacher(cfg.teacher, full.classes, pre, threads=torch.get_num_threads()) if cfg.teacher else None
-    if cfg.limit_per_class:
-        full = limit_per_class(full, cfg.limit_per_class, cfg.split_seed_used)  # part of the split
-    if cfg.hold_out_mode:
-        held, full = split_by_mode(full, cfg.hold_out_mode)
-        if main:
-            print(f"holding out {counted(len(held), 'image')} stored as {cfg.hold_out_mode}", file=sys.stderr)
-        if not len(full):
-            raise DatasetError(f"every training image is stored as {cfg.hold_out_mode}: nothing left to train on")
-        if not len(held):  # 'l' for 'L', or a mode no image has: the run would hold out nothing, silently
-            raise DatasetError(f"no training image is stored as '{cfg.hold_out_mode}' (Pillow modes are case "
-                               "sensitive: L, RGB, ...): nothing would be held out")
-    if isinstance(listed := D.broadcast(other_listing(out, str(cfg.data), full) if main and resume else None, dd), str):
-        raise DatasetError(listed)  # before the decode: another --data was found only after it (minutes)
-    if main:
-        print(printable(f"loading {len(full)} images from {full.root} (cached after the first run)"), file=sys.stderr)
-    with D.local_main_first(dd), tqdm(total=len(full), desc="decode", unit="img", file=sys.stderr, leave=False,
-                                       disable=not (main and sys.stderr.isatty())) as bar:
-        images_np, full = load_prepared(full, pre, Path(cfg.cache_dir) if cfg.cache_dir else None, bar.update)
-        groups = duplicate_groups(full, Path(cfg.cache_dir) if cfg.cache_dir else None) if cfg.group_duplicates \
-            else None  # near duplicates: one side of the split each (hashes cached like the images)
-    for path, msg in full.skipped if main else ():
-        print(printable(f"skipped unreadable file {path}: {msg}"), file=sys.stderr)
-    for note in dataset_notes(full) if main else ():  # a .dcm, a FIFO, Training/scan.jpg beside Training/glioma/
-        print(printable(note), file=sys.stderr)
-    require_every_class(full)  # after the list of skipped files, which says why
-    tr_idx, va_idx = stratified_split(full.labels, cfg.val_fraction, cfg.split_seed_used, groups)
-    if problem := split_problem(len(tr_idx), len(va_idx), cfg.val_fraction, groups):  # was a torch.cat traceback
-        raise DatasetError(problem)
-    if main and (unvalidated := unvalidated_classes(full.labels, va_idx, full.classes, groups, cfg.val_fraction)):
-        print(printable(unvalidated), file=sys.stderr)
+    full, images_np, tr_idx, va_idx, data_fp = training_data(cfg, full, pre, dd, resume)  # decoded, checked, split
     images = torch.from_numpy(images_np)
     labels = torch.from_numpy(full.labels)
     x_tr, y_tr, x_va, y_va = images[tr_idx], labels[tr_idx], images[va_idx], labels[va_idx]
-    data_fp = fingerprint(full)
-    if D.broadcast(recorded_fingerprint(out) if main and resume else None, dd) not in (None, data_fp):
-        raise DatasetError(other_data(out, str(cfg.data), full.root))
     # before the run's folder: a bad dataset, split, teacher or last.pt leaves nothing behind
     if main:
         make_folder(out)  # named as predict names it (atomic_files)
