@@ -15,7 +15,7 @@ def _batch(b: int = 16, size: int = 48) -> torch.Tensor:
 
 
 def test_mixup_blends_each_image_with_one_partner_reproducibly():
-    from braintumor.augment import mixup
+    from braintumor.augment_mixing import mixup
 
     x, y = _batch(8), torch.arange(8) % 4
     a = mixup(x, y, torch.Generator().manual_seed(3), 0.2)
@@ -33,7 +33,7 @@ def test_mixup_blends_each_image_with_one_partner_reproducibly():
 
 
 def test_cutmix_pastes_one_box_of_a_partner_and_weighs_the_labels_by_its_area():
-    from braintumor.augment import cutmix
+    from braintumor.augment_mixing import cutmix
 
     x, y = _batch(8), torch.arange(8) % 4
     mixed, partners, lam = cutmix(x, y, torch.Generator().manual_seed(3), 1.0)
@@ -70,7 +70,7 @@ def _styled(b: int = 6, c: int = 3, size: int = 8) -> torch.Tensor:
 
 
 def test_mixstyle_blends_each_images_statistics_with_one_partners_and_keeps_its_content():
-    from braintumor.augment import mixstyle
+    from braintumor.augment_mixing import mixstyle
 
     h = _styled()
     out = mixstyle(h, torch.Generator().manual_seed(4), 1.0)
@@ -96,7 +96,7 @@ def test_mixstyle_blends_each_images_statistics_with_one_partners_and_keeps_its_
 
 
 def test_mixstyle_at_chance_zero_changes_nothing():
-    from braintumor.augment import mixstyle
+    from braintumor.augment_mixing import mixstyle
 
     h = _styled()
     assert mixstyle(h, torch.Generator().manual_seed(4), 0.0) is h

@@ -183,7 +183,8 @@ NOT_PYTHON = {"ood.refusals", "ood.turned", "ood.threshold", "preprocess.equaliz
 
 
 def test_every_module_name_the_docs_cite_exists():
-    """``prediction.REVIEW_BELOW``, ``image_hashes.duplicate_groups``, ``augment.mixup``: each is in the package."""
+    """``prediction.REVIEW_BELOW``, ``image_hashes.duplicate_groups``, ``augment_mixing.mixup``: each is in the
+    package."""
     import braintumor
 
     modules = {p.stem for p in Path(braintumor.__file__).parent.glob("*.py")} | {"web"}

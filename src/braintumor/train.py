@@ -25,7 +25,8 @@ from tqdm import tqdm
 from . import __version__
 from . import distributed as D
 from .atomic_files import make_folder
-from .augment import augment, cutmix, mixstyle, mixup
+from .augment import augment
+from .augment_mixing import cutmix, mixstyle, mixup
 from .checkpoints import (
     check_finite,
     check_validation_losses,
@@ -55,8 +56,8 @@ from .wording import counted, duration_text, printable
 
 
 def add_mixstyle(model: torch.nn.Module, g: torch.Generator, p: float, stages: int = 3) -> None:
-    """MixStyle (augment.mixstyle) on the outputs of the first ``stages`` stages, in training mode only (as in the
-    paper, not after the last stage, whose statistics carry the class). Forward hooks: the network, its state dict
+    """MixStyle (augment_mixing.mixstyle) on the outputs of the first ``stages`` stages, in training mode only (as in
+    the paper, not after the last stage, whose statistics carry the class). Forward hooks: the network, its state dict
     and its exported graph stay as they are."""
     for i in model.stage_ends[:stages]:
         model.features[i].register_forward_hook(

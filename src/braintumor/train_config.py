@@ -87,15 +87,17 @@ class TrainConfig:
     teacher: str | None = None
     distill_weight: float = 0.5
     distill_temperature: float = 1.0
-    mixup: float = 0.0  # mixup (augment.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
-    cutmix: float = 0.0  # CutMix (augment.cutmix): a box of a shuffled copy, area share ~ Beta(alpha, alpha); 0 = off
+    mixup: float = 0.0  # mixup (augment_mixing.mixup): Beta(alpha, alpha) of every batch with a shuffled copy; 0 = off
+    # CutMix (augment_mixing.cutmix): a box of a shuffled copy, area share ~ Beta(alpha, alpha); 0 = off
+    cutmix: float = 0.0
     erase: float = 0.0  # random erasing (augment.random_erase): probability per training image; 0 = off
     bias_field: float = 0.0  # coil-sensitivity bias field (augment.random_bias_field): probability per image; 0 = off
     reframe: float = 0.0  # a frame that cuts the head (augment.random_reframe): probability per image; 0 = off
     histogram_shift: float = 0.0  # a random gray-level curve (augment.random_histogram_shift): probability per image
     elastic: float = 0.0  # elastic deformation in the affine warp (augment.elastic_displacement): probability per image
     vflip: float = 0.0  # up/down flip in the affine warp (augment.random_affine): probability per image; 0 = off
-    mixstyle: float = 0.0  # MixStyle (augment.mixstyle) after each of the first three stages: probability per batch
+    # MixStyle (augment_mixing.mixstyle) after each of the first three stages: probability per batch
+    mixstyle: float = 0.0
     # One magnitude for the shipped geometry and intensity augmentation (augment.strength_settings): 1 as shipped.
     augment_strength: float = 1.0
     # Parts of that augmentation left out (comma-separated AUGMENT_ITEMS or AUGMENT_GROUPS names); "" as shipped.
