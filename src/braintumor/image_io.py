@@ -26,7 +26,7 @@ from .missing_files import long_name_text, missing_url_text, not_a_folder_text
 from .quiet_libraries import quiet_pillow
 from .stream_position import position, rewind_advice
 from .tiff_strips import damaged_strips, libtiff_lines_dropped
-from .wording import DOWNSCALE, NUL_IN_NAME, RESAVE, size_text, too_many_pixels_text
+from .wording import DOWNSCALE, NUL_IN_NAME, RESAVE, too_many_pixels_text
 
 #: What the readers take: a path, the file's content (any bytes-like object: a type checker held bytearray and
 #: memoryview, which every reader takes, to be no bytes) or a binary file.
@@ -189,24 +189,6 @@ def read_image(source: ImageSource, draft_size: int | None = None) -> np.ndarray
     return decode_image(source, draft_size)[0]
 
 
-def _scan_problem(data: bytes, width: int, height: int) -> str | None:
-    """Why a JPEG is refused before decoding, if it is: more than MAX_JPEG_SCANS scans or MAX_JPEG_SCAN_PIXELS scans
-    times pixels (each scan is decoded in full, so a file can cost seconds), or too many segments to count them."""
-    most = min(MAX_JPEG_SCANS, MAX_JPEG_SCAN_PIXELS // (width * height))
-    if data.count(b"\xff\xda") <= most:  # a fast bound: every scan starts with these bytes
-        return None
-    from .image_headers import MAX_JPEG_SEGMENTS  # (image_headers imports this module)
-    from .jpeg_markers import jpeg_scans
-
-    scans = jpeg_scans(data, most)
-    if scans is None:
-        return f"JPEG has more than {MAX_JPEG_SEGMENTS:,} segments (a normal one has tens); refused"
-    if len(scans) > most:
-        size = f" for its {size_text(width, height)} pixels" if most < MAX_JPEG_SCANS else ""
-        return f"JPEG has more than {most} scans{size} (each is decoded in full; a progressive one has 6-10); refused"
-    return None
-
-
 def decode_image(source: ImageSource, draft_size: int | None = None) -> tuple[np.ndarray, InputInfo]:
     """Decode ``source`` into a 2-D uint8 grayscale array plus what it was (size, colour).
 
@@ -226,6 +208,8 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
     if isinstance(source, os.PathLike) and not isinstance(source, ListedFile):  # a path of bytes too (scandir(b"."))
         source = os.fsdecode(source)
     buffer = _open_bytes(source)
+    from .image_refusals import jpeg_scan_problem, too_large_error, unrecognised_error  # (they import this module)
+
     try:
         # a damaged file's warnings and log lines: the user sees our one-line message instead
         with quiet_pillow(bombs_raise=True):
@@ -235,8 +219,8 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
             if problem := several_frames(img) or deep_planes(img) or cut_short(img) or damaged_strips(img):
                 raise ImageError(problem)
             jpeg_colour = None
-            if img.format in ("JPEG", "MPO") and (problem := _scan_problem(buffer.getvalue(), width, height)):  # MPF
-                raise ImageError(problem)
+            if img.format in ("JPEG", "MPO") and (problem := jpeg_scan_problem(buffer.getvalue(), width, height)):
+                raise ImageError(problem)  # (MPO: a JPEG with MPF)
             if draft_size and img.format == "JPEG":
                 if img.mode == "RGB" and jpeg_is_ycc(img):
                     # One decode as YCbCr, without libjpeg's colour conversion: its Y plane is bit for bit
@@ -258,29 +242,9 @@ def decode_plane(source: ImageSource, draft_size: int | None = None,
     except ImageError:
         raise
     except UnidentifiedImageError:
-        from .compressed_files import compressed_text
-        from .documents import array_file_text, document_text
-        from .image_headers import apple_double, damaged_header, other_format_text  # (they import this module)
-        from .scan_sniff import scan_as_image_text
-
-        data = buffer.getvalue()  # (an .npz is a zip: named before a zip's words, "read_volumes reads scans")
-        said = (apple_double(data) or array_file_text(data) or scan_as_image_text(data, source) or damaged_header(data)
-                or other_format_text(data) or compressed_text(data) or document_text(data))
-        # a stream read to its end stood at its position less what was read: Image.open(f) before had left f partway
-        start = position(source) - len(data) if callable(getattr(source, "read", None)) else 0
-        where = f" (read from position {start} of the stream, where a read before this one left it: " \
-            f"{rewind_advice(source)} reads it from its start)" if start > 0 else ""
-        raise (ImageError(said) if said else UnrecognisedImage(
-            f"not a recognised image: expected JPEG, PNG, BMP, TIFF or WebP content{where}")) from None
+        raise unrecognised_error(buffer.getvalue(), source) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        from .image_headers import declared_size, image_header_problem  # (image_headers imports this module)
-
-        if said := image_header_problem(buffer.getvalue()):  # a negative width: Pillow reads over 4 billion
-            raise ImageError(said) from None
-        size = declared_size(buffer.getvalue()[:65536])
-        if size is not None:
-            raise ImageError(too_many_pixels_text(*size, MAX_PIXELS)) from None
-        raise ImageError(f"image is too large to decode safely (limit {MAX_PIXELS:,} pixels): {DOWNSCALE}") from None
+        raise too_large_error(buffer.getvalue()) from None
     except MemoryError:
         raise ImageError("image is too large to decode") from None
     except Exception as exc:  # a BMP's header Pillow refuses (its own OSError), pixels that stop short, or a decoder
