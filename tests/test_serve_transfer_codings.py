@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from serve_process import running_serve
 
-from braintumor.web.client_input import transfer_coding_problem
+from braintumor.web.transfer_codings import transfer_coding_problem
 
 BOUNDARY = b"b0123456789abcdef"
 

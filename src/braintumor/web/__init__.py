@@ -25,7 +25,7 @@ from ..image_io import MAX_REQUEST_PIXELS
 from ..predictor import Classifier
 from ..upload_limits import DEFAULT_MAX_UPLOAD_MB, check_positive, check_upload_mb
 from ..wording import SEND_SMALLER
-from .client_input import discard_unread_bodies, guard_input, refuse_transfer_codings
+from .client_input import discard_unread_bodies, guard_input
 from .hosts import BAD_HOST, HostNotAllowed, refuse_other_hosts
 from .inference import MAX_FILES, WebState, state
 from .model_failures import answer_model_failures
@@ -43,6 +43,7 @@ from .options import AsteriskNotOptions, answer_server_options
 from .origins import refuse_cross_site
 from .request_ids import init_request_ids
 from .server_logs import log_unexpected, with_logged_path
+from .transfer_codings import refuse_transfer_codings
 
 #: No inline scripts, no third-party origins; heat maps arrive as data: URIs.
 CSP = (
