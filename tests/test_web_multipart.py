@@ -9,7 +9,8 @@ import pytest
 import werkzeug.formparser
 
 from braintumor.predict_cli import records
-from braintumor.web import STABLE_BOUNDARY_MAX_BYTES, StableBoundaryParser, create_app
+from braintumor.web import create_app
+from braintumor.web.form_parsing import STABLE_BOUNDARY_MAX_BYTES, StableBoundaryParser
 
 
 def body(boundary: str, files: list[tuple[str, bytes]], text: dict[str, str] | None = None) -> bytes:

@@ -22,7 +22,7 @@ from braintumor.web.multipart_errors import (
 )
 from braintumor.web.pages import sentence  # the page's status line says it as a sentence
 
-B = "x" * 24  # a boundary as long as a browser's (swapped for the process's own: web.StableBoundaryParser)
+B = "x" * 24  # a boundary as long as a browser's (swapped for the process's own: web.form_parsing.StableBoundaryParser)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(2000)
 
 

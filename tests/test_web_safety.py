@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor.web import CSP, STABLE_BOUNDARY_MAX_BYTES, create_app
+from braintumor.web import CSP, create_app
+from braintumor.web.form_parsing import STABLE_BOUNDARY_MAX_BYTES
 
 
 @pytest.fixture(scope="module")
