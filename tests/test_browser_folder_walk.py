@@ -95,7 +95,7 @@ OTHER_FORMAT_HEADS = [
 
 
 def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
-    """Which files a walk passes over are worth a note (folder_notes.left_out_as; folders.js leftOutAs, as the bytes
+    """Which files a walk passes over are worth a note (folder_notes.left_out_as; left-out.js leftOutAs, as the bytes
     are read in the browser): the same answer for each name and first bytes, a format not read named alike by its
     ending or its bytes (the page runs the server's patterns, image_headers.OTHER_FORMAT_SIGNATURES: it knew a GIF
     named IM0001 by no ending, and counted it "not an image")."""
@@ -106,7 +106,7 @@ def test_the_page_and_the_cli_note_the_same_files_left_out(server, chromium):
              b"RIFF\0\0\0\0WAVE", b"", bytes(132), b"PK\x03\x04", *OTHER_FORMAT_HEADS]
     cases = [(name, head) for name in names for head in heads]
     page, problems = open_page(chromium, server, 1024, 800)
-    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutAs(c[0], new Uint8Array(c[1]), "
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorLeftOut.leftOutAs(c[0], new Uint8Array(c[1]), "
                               "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats)))",
                               [[name, list(head)] for name, head in cases])
     assert [c for c, js in zip(cases, page_says, strict=True) if left_out_as(*c) != js] == []
@@ -252,7 +252,7 @@ def test_compressed_files_are_noted_by_the_page_and_the_cli_with_the_same_words(
     names = ["IM0002", "y.dcm.gz", "x.hdr.gz", "a.zip", "x.gif", "DICOMDIR"]
     cases = [(name, head) for name in names for head in heads]
     page, problems = watched_page(chromium, server)
-    page_says = page.evaluate("cs => cs.map(c => window.braintumorFolders.leftOutAs(c[0], new Uint8Array(c[1]), "
+    page_says = page.evaluate("cs => cs.map(c => window.braintumorLeftOut.leftOutAs(c[0], new Uint8Array(c[1]), "
                               "JSON.parse(document.getElementById('upload-form').dataset.unreadFormats)))",
                               [[name, list(head)] for name, head in cases])
     assert [c for c, js in zip(cases, page_says, strict=True)

@@ -47,7 +47,7 @@ def left_out_kind(name: str, head: bytes) -> str | None:
     ``"dicomdir"`` (by its name, which the standard fixes), ``"zip"``, ``"pair"``, ``"image"`` (bytes of a format we
     read), ``"other"`` (a format we do not: :func:`other_format_notes`), ``"compressed"`` (:func:`compressed_notes`),
     or None for a file no one expects read.
-    ``head``: its first bytes (132). static/folders.js leftOutAs is a copy, for a folder dropped on the page
+    ``head``: its first bytes (132). static/left-out.js leftOutAs is a copy, for a folder dropped on the page
     (tests/test_browser_folder_walk.py); it knows an unread format by its bytes with image_headers' own patterns."""
     kind = left_out_as(name, head)
     return kind and kind.partition(":")[0]

@@ -118,7 +118,7 @@ window.braintumorCompressed = (function () {
     }
   }
 
-  // ``kind`` (folders.js leftOutAs) of a file the walk passed over, what it holds said where it is a gzip this browser
+  // ``kind`` (left-out.js leftOutAs) of a file the walk passed over, what it holds said where it is a gzip this browser
   // inflates: "compressed:a gzip-compressed file holding a PDF document, ...". ``formats.compressed``: page_words.
   async function held(kind, file, formats) {
     const c = formats.compressed || {};
