@@ -58,6 +58,7 @@ def test_the_api_and_metrics_describe_unreadable_files_in_the_same_word(tiny_cla
     failed = schemas["Series"]["properties"]["summary"]["properties"]["failed"]["description"]
     assert failed == f"slices that could not be read ({UNREADABLE}, as the page and the CLI count them)"
     metrics = create_app(classifier=tiny_classifier).test_client().get("/metrics").get_data(as_text=True)
-    assert (f"# HELP braintumor_errors_total Errors by kind: HTTP errors, {UNREADABLE} files (invalid_image) and files "
-            "the model gave scores that are not finite (model_failure).") in metrics.splitlines()
+    assert (f"# HELP braintumor_errors_total Errors by kind: HTTP errors, {UNREADABLE} files (invalid_image), files "
+            "the model gave scores that are not finite (model_failure) and clients gone before the end of their upload "
+            "(client_disconnect).") in metrics.splitlines()
     assert "could not be classified" not in str(schemas) + metrics
