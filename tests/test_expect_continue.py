@@ -51,6 +51,24 @@ def refused_while_its_body_comes(port: int, size: int = 8_000_000) -> None:
     assert time.monotonic() - started < 5  # the close comes once the body is in, not after a wait
 
 
+def too_large_while_its_body_comes(port: int, size: int = 8_000_000) -> None:
+    """A body over the upload limit (1 MiB here), declared or chunked, sent whole without Expect before the answer is
+    read (Python's http.client): the 413 is read, the connection then closed. The body is never read into memory past
+    the limit, but the close lingers as after a refusal of an Expect request; closed at once it was a broken pipe
+    (gunicorn drained 64 kB of it), and the development server held the connection until the client gave up."""
+    chunks = b"".join(b"%x\r\n" % 65536 + bytes(65536) + b"\r\n" for _ in range(size // 65536)) + b"0\r\n\r\n"
+    for framing, body in ((b"Content-Length: %d" % size, bytes(size)), (b"Transfer-Encoding: chunked", chunks)):
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                           + framing + b"\r\n\r\n" + body)
+            answer = _read_to_end(client)
+        head = answer.split(b"\r\n\r\n")[0]
+        assert head.startswith(b"HTTP/1.1 413 ") and b"upload too large" in answer, (framing, answer[:200])
+        assert b"\r\nconnection: close" in head.lower(), head  # the body not read: the connection not kept
+        assert time.monotonic() - started < 5  # the close comes once the body is in, not after a wait
+
+
 def continued_once(port: int, jpeg: bytes) -> None:
     """A JPEG announced with Expect: one 100 (the development server sent two), the body sent then, its 200."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
@@ -72,6 +90,18 @@ def test_the_development_server_asks_for_the_body_only_when_the_app_reads_it(tin
         refused_before_its_body(server.server_port)
         refused_while_its_body_comes(server.server_port)
         continued_once(server.server_port, test_images["glioma"][0].read_bytes())
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def test_a_body_over_the_limit_sent_whole_reads_its_413_from_the_development_server(tiny_classifier):
+    server = make_server("127.0.0.1", 0, create_app(classifier=tiny_classifier, max_upload_mb=1), threaded=True,
+                         request_handler=DevRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        too_large_while_its_body_comes(server.server_port)
     finally:
         server.shutdown()
         thread.join(10)

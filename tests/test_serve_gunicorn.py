@@ -17,7 +17,12 @@ import uuid
 
 import pytest
 from serve_process import running_serve
-from test_expect_continue import continued_once, refused_before_its_body, refused_while_its_body_comes
+from test_expect_continue import (
+    continued_once,
+    refused_before_its_body,
+    refused_while_its_body_comes,
+    too_large_while_its_body_comes,
+)
 
 from braintumor import serve as serve_mod
 from braintumor.exit_errors import UsageError
@@ -221,6 +226,18 @@ def test_gunicorn_serves_the_app(tiny_model, test_images, tmp_path, threads):
                         "expectation", "Invalid request: Request Line is too large (4414 > 4094)",
                         "Invalid request: limit request headers fields size"], out
     assert "PATIENT" not in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")
+@pytest.mark.parametrize("threads", [[], ["--threads", "1"]], ids=["gthread", "sync"])
+def test_a_body_over_the_limit_sent_whole_reads_its_413(tiny_model, tmp_path, threads):
+    """A client that sends a body over --max-upload-mb whole before it reads (no Expect) reads the 413, not a broken
+    pipe: gunicorn drained 64 kB of the body left unread, then closed the connection with the rest unread."""
+    with running_serve(tmp_path, "--model", str(tiny_model), "--workers", "1", "--max-upload-mb", "1",
+                       *threads) as server:
+        for _ in range(3):
+            too_large_while_its_body_comes(server.port)
+        assert server.health["status"] == "ok"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is POSIX only")

@@ -34,7 +34,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 
 from .disconnects import ClientGone
-from .expect_continue import body_not_asked, lingering_answer, with_deferred_continue
+from .expect_continue import body_left_unread, body_not_asked, lingering_answer, with_deferred_continue
 
 _STALLED = (BlockingIOError, TimeoutError)
 
@@ -217,7 +217,7 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
             plain = start_response
 
             def start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
-                if status.startswith("408") or body_not_asked(environ):  # a body not asked for: expect_continue.py
+                if status.startswith("408") or body_left_unread(environ, status):  # not asked for, or over the limit
                     close()  # gunicorn drops the app's own Connection header: its answer then says close
                 return plain(status, headers, exc_info)
 
@@ -226,13 +226,13 @@ def guard_input(wsgi_app: Callable[[dict, Callable], Iterable[bytes]], request_t
             sock = environ.get("gunicorn.socket")  # shut under an HTTP/1 request only, as above
             sock = sock if http1 and isinstance(sock, socket.socket) else None
             environ["wsgi.input"] = GuardedInput(with_deferred_continue(environ, stream), request_timeout, sock)
-        return lingering_answer(wsgi_app, environ, start_response, request_timeout)  # a body not asked for
+        return lingering_answer(wsgi_app, environ, start_response, request_timeout)  # a body not asked for, a 413
 
     return app
 
 
 #: Answers after which the rest of a body is left unread: 408 (the client stopped sending, or was too slow: reading on
-#: would wait again) and 413 (over the upload limit). The server then closes the connection.
+#: would wait again) and 413 (over the upload limit; the close lingers: expect_continue.py). The connection is closed.
 LEFT_UNREAD = frozenset({408, 413})
 
 

@@ -11,6 +11,8 @@ A client may send its body without waiting for the 100 (RFC 9110 allows it; curl
 body unread in its receive buffer, the socket answered the client's next bytes with a reset (Linux), and a client
 still sending (Python's ``http.client``, 8 MB) met a broken pipe instead of its answer. So the close lingers
 (:func:`linger`), as RFC 9112 (9.6) asks: the answer's end, then what the client still sends read and dropped.
+So does the close after a 413, with or without Expect (:func:`body_left_unread`): a body declared over the limit is
+never read, and sent whole (no Expect) it met the same broken pipe (gunicorn drained 64 kB of it) or a held connection.
 gunicorn's own 100 is taken over in gunicorn_config.py's ``pre_request`` (:func:`defer_continue`), the development
 server's in web/dev_server.py. waitress (``serve`` on Windows) sends its 100 and reads the whole body before the app
 runs: there the body is sent as before.
@@ -97,6 +99,13 @@ def body_not_asked(environ: dict) -> bool:
     return waiting is not None and not waiting.sent
 
 
+def body_left_unread(environ: dict, status: str) -> bool:
+    """Whether the answer ``status`` to this request leaves its body unread, the connection then closed with a
+    :func:`linger`: a refusal before the 100 (:func:`body_not_asked`), or a 413 (over the upload limit: never read on,
+    web/client_input.py's ``LEFT_UNREAD``)."""
+    return body_not_asked(environ) or status.startswith("413")
+
+
 def linger(sock: socket.socket, seconds: float) -> None:
     """Close ``sock`` after its answer without a reset: the writing side shut (the client reads the answer's end),
     then what the client still sends read and dropped, until it closes its side, goes :data:`LINGER_SILENCE` seconds
@@ -119,19 +128,21 @@ def linger(sock: socket.socket, seconds: float) -> None:
 
 def lingering_answer(app: Callable[[dict, Callable], Iterable[bytes]], environ: dict, start_response: Callable,
                      seconds: float | None) -> Iterable[bytes]:
-    """``app``'s answer to ``environ``; where it refused the request before asking for its body
-    (:func:`body_not_asked`) over a plain HTTP/1 socket, with a :func:`linger` after its last byte (for at most
+    """``app``'s answer to ``environ``; where it left the request's body unread (:func:`body_left_unread`) over a
+    plain HTTP/1 socket, with a :func:`linger` after its last byte (for at most
     ``seconds``, :data:`LINGER_MOST`), before the server's close. Only an answer of a known length: the servers end a
     chunked one after the app's last bytes."""
     length: list[str] = []
+    answered = [""]
 
     def start(status: str, headers: list, exc_info: Any = None) -> Callable:
         length[:] = [value for name, value in headers if name.lower() == "content-length"]
+        answered[0] = status
         return start_response(status, headers, exc_info)
 
     answer = app(environ, start)
     sock = environ.get("gunicorn.socket", environ.get("werkzeug.socket"))  # an SSL socket's shutdown drops its SSL
-    if (not body_not_asked(environ) or type(sock) is not socket.socket or not length
+    if (not body_left_unread(environ, answered[0]) or type(sock) is not socket.socket or not length
             or not str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/1")):  # HTTP/2: one socket, many streams
         return answer
     return _then_linger(answer, sock, min(seconds or LINGER_MOST, LINGER_MOST))
