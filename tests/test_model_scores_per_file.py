@@ -516,10 +516,10 @@ def test_resume_redoes_a_zips_every_member_when_the_model_failed_on_one(clf, nan
 
 
 def test_a_model_failure_past_the_records_is_the_documented_503(clf, stack, monkeypatch, caplog):
-    """The app's fallback for a :class:`NonFiniteScores` that no record caught: a scan's heat maps are drawn with the
-    model run again on its chosen slices, all at once (web/volumes.py), after their records were scored; a model that
-    failed only there (its scores not finite in that batch) was answered ``{"error"}`` alone, not the ModelFailure of
-    the OpenAPI document, which has ``results`` (here none: the request's records were not kept)."""
+    """The app's fallback for a :class:`NonFiniteScores` that no record caught, raised here where a scan's heat maps
+    are drawn (web/volumes.py; a failure of the model there keeps the records now: the test below): it was answered
+    ``{"error"}`` alone, not the ModelFailure of the OpenAPI document, which has ``results`` (here none: the
+    request's records were not kept)."""
     from dicom_factory import axial_volume, nifti_bytes
 
     from braintumor.web import create_app, volumes
@@ -528,7 +528,7 @@ def test_a_model_failure_past_the_records_is_the_documented_503(clf, stack, monk
     def failing(*args, **kwargs):
         raise NonFiniteScores(clf.path, 0)
 
-    monkeypatch.setattr(volumes, "explain_crops", failing)
+    monkeypatch.setattr(volumes, "_add_heatmaps", failing)
     client = create_app(classifier=clf).test_client()
     data = nifti_bytes(axial_volume(stack))
     r = client.post("/api/v1/predict?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
@@ -539,3 +539,48 @@ def test_a_model_failure_past_the_records_is_the_documented_503(clf, stack, monk
     page = client.post("/?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
                        content_type="multipart/form-data")
     assert page.status_code == 503 and "text/html" in page.content_type  # the page, with the sentence
+
+
+def test_a_model_failure_in_a_scans_heat_maps_keeps_its_records_and_says_so(clf, stack, monkeypatch, caplog):
+    """A scan's heat maps are drawn with the model run again on its most suspicious slices, after their records were
+    scored; a model that failed there (its scores not finite in that pass) lost every record of the scan (503,
+    ``"results": []``). The records are answered, the slices the model failed on have no map, and the scan's notes say
+    which and why, in the model-failure sentence's terms; the others keep theirs."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor import heatmap
+    from braintumor.web import create_app, volumes
+
+    real = heatmap.explain_crops
+
+    def failing(clf, crops, infos=None):  # a batch of more than one fails on its first: the last one alone is drawn
+        if len(crops) > 1:
+            raise NonFiniteScores(clf.path, 0)
+        return real(clf, crops, infos)
+
+    monkeypatch.setattr(heatmap, "explain_crops", failing)
+    monkeypatch.setattr(volumes, "explain_crops", failing, raising=False)  # where it was called from, before
+    client = create_app(classifier=clf).test_client()
+    data = nifti_bytes(axial_volume(stack))
+    r = client.post("/api/v1/predict?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
+                    content_type="multipart/form-data")
+    body = r.get_json()
+    assert r.status_code == 200 and len(body["results"]) == len(stack), body
+    assert not [rec for rec in body["results"] if "error" in rec]
+    top = [t["slice"] for t in body["series"][0]["summary"]["most_suspicious"]]
+    drawn = [rec["slice"] for rec in body["results"] if "heatmap_png_base64" in rec]
+    assert len(top) > 1 and drawn == [top[-1]], (top, drawn)
+    missing = ", ".join(map(str, sorted(top[:-1])))
+    note = body["series"][0]["summary"]["notes"][-1]
+    assert note.startswith(f"no heat map for slices {missing}: the server's model gave scores that are not finite")
+    assert "tell the server's operator" in note
+    assert "model failure: " in caplog.text and "scan.nii.gz" not in caplog.text  # the operator's line, no name
+    page = client.post("/?heatmap=1", data={"file": [(io.BytesIO(data), "scan.nii.gz")]},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200 and f"no heat map for slices {missing}: " in page.get_data(as_text=True)
+    monkeypatch.setattr(heatmap, "explain_crops", lambda *args: failing(clf, [0, 0]))  # a scan of one slice: its record
+    r = client.post("/api/v1/predict?heatmap=1", data={"file": [(io.BytesIO(nifti_bytes(axial_volume(stack[:1]))),
+                                                                 "one.nii.gz")]}, content_type="multipart/form-data")
+    (rec,) = r.get_json()["results"]
+    assert r.status_code == 200 and rec["label"] and "heatmap_png_base64" not in rec, rec
+    assert rec["notes"][-1].startswith("no heat map: the server's model gave scores that are not finite"), rec

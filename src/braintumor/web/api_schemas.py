@@ -35,8 +35,9 @@ def component_schemas(classes: list[str]) -> dict:
                   "present when the upload has more than one slice."},
         "series": {"type": "integer", "minimum": 0, "description": "Series index when a zip held several series."},
         "notes": {"type": "array", "items": {"type": "string"}, "description": "A one-slice scan's notes (what "
-                  "was left out, e.g. skipped files), which a summary carries for a scan of several slices; on an "
-                  "error, those of the series or zip member refused on its own (e.g. the zip's skipped files)."},
+                  "was left out, e.g. skipped files, 'no heat map: ...'), which a summary carries for a scan of "
+                  "several slices; on an error, those of the series or zip member refused on its own (e.g. the "
+                  "zip's skipped files)."},
         "dicom": {"type": "object", "description": "Safe DICOM metadata (never a patient field).",
                   "properties": {"modality": {"type": "string", "description": "Modality (0008,0060); where the file "
                                                            "has none, the one its SOP class requires (CT Image "
@@ -148,7 +149,8 @@ def component_schemas(classes: list[str]) -> dict:
                                                 "required": ["slice", "label", "tumour_probability"],
                                                 "additionalProperties": False}},
                         "notes": {"type": "array", "items": {"type": "string"},
-                                  "description": "What was left out, e.g. skipped files, 4-D volumes."},
+                                  "description": "What was left out, e.g. skipped files, 4-D volumes, 'no heat "
+                                                 "map for slices ...' (the model failed there)."},
                     },
                     "required": ["kind", "slices", "classified", "refused", "failed", "flagged", "counts",
                                  "most_suspicious"],

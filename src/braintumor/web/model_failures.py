@@ -5,10 +5,11 @@ the whole request's answers. A request with no file answered and the model at fa
 included (the page's script sends each file on its own), is a 503 with the sentence (:func:`model_failed_all`): the
 upload is not at fault (a 400 would say it was), and only the server's operator can mend it. Its body keeps each
 file's record (``{"error": ..., "results": [...]}``; the page its cards and Done line): among several files, the 503
-said only the sentence, and which file the model failed on and why the others were not read was lost (a failure past
-the records, in a scan's heat maps: ``"results": []``, :func:`answer_model_failures`). Never the generic 500
-"internal error" it was, which said nothing; the operator's log gets the model's own words (its file, no upload's
-name or content).
+said only the sentence, and which file the model failed on and why the others were not read was lost. A failure in a
+scan's heat maps, drawn after its records, leaves those slices without a map, said in the scan's notes
+(:func:`maps_failed_note`); any other past the records is a 503 with ``"results": []`` (:func:`answer_model_failures`).
+Never the generic 500 "internal error" it was, which said nothing; the operator's log gets the model's own words (its
+file, no upload's name or content).
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ def model_failure_text(exc: NonFiniteScores) -> str:
     model's own words logged for the operator (:func:`_log`)."""
     _log(exc)
     return MODEL_FAILED
+
+
+def maps_failed_note(exc: NonFiniteScores, slices: list[int]) -> str:
+    """A scan's note for the model's failure when run again to draw the heat maps of ``slices`` (their records,
+    scored before, answered: a scan lost them all, a 503 with ``"results": []``), the model's words logged once."""
+    _log(exc)
+    which = f" for slice{'s' * (len(slices) > 1)} {', '.join(map(str, slices))}" if slices else ""
+    return (f"no heat map{which}: the server's model gave scores that are not finite (NaN or infinite) when run again "
+            "to draw it: its model file is damaged or was converted wrongly, not the upload at fault; tell the "
+            "server's operator")
 
 
 def model_failed(rec: dict) -> bool:

@@ -15,13 +15,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..checkpoint_inputs import CheckpointInput
-from ..heatmap import explain_crops
+from ..heatmap import explain_apart
 from ..image_headers import declared_size
 from ..image_io import MAX_PIXELS, MAX_REQUEST_PIXELS, ImageError
-from ..model_scores import unscored
+from ..model_scores import NonFiniteScores, unscored
 from ..predictor import Classifier
 from ..scan_sniff import sniff
 from ..series import NO_TUMOUR, error_record, summary_record, tumour_probability, turned, volume_records
@@ -29,7 +27,7 @@ from ..volume_io import MAX_INPUT_PIXELS, MAX_SLICES, BudgetError, read_volumes
 from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, NOT_ANALYSED, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
-from .model_failures import model_failure_text
+from .model_failures import maps_failed_note, model_failure_text
 
 #: A torch checkpoint uploaded, as its page or API user is told: what to send instead, not the CLI's '--model' advice
 #: (choosing the model is its server operator's, who exports a checkpoint with 'braintumor export').
@@ -90,16 +88,26 @@ def strip_entry(rec: dict) -> dict:
 
 def _add_heatmaps(clf: Classifier, entry: Entry, slices: dict[int, Slice]) -> None:
     """The crop the model saw and its heat map for the most suspicious slices (each Slice explained with the DICOM
-    modality and colour its record was checked with, as the image uploads of :func:`classify` are)."""
+    modality and colour its record was checked with, as the image uploads of :func:`classify` are). A slice the model
+    fails on in this second pass keeps its record, without a map, said in the scan's notes (:func:`maps_failed_note`):
+    the whole scan's records were lost to a 503."""
     targets = entry.top if entry.summary else [r for r in entry.records if "label" in r]
     if not targets:
         return
     crops, infos = zip(*(clf.inspect_crop(slices[r.get("slice", 0)]) for r in targets), strict=True)
-    for rec, ex in zip(targets, explain_crops(clf, np.stack(crops), list(infos)), strict=True):
+    failed: list[tuple[dict, NonFiniteScores]] = []
+    for rec, ex in zip(targets, explain_apart(clf, list(crops), list(infos)), strict=True):
+        if isinstance(ex, NonFiniteScores):
+            failed.append((rec, ex))
+            continue
         rec["image_png_base64"] = base64_text(ex.image_png())
         png = ex.heatmap_png() if rec.get("label") is not None else None  # a refused slice: no class to explain
         if png is not None:
             rec["heatmap_png_base64"] = base64_text(png)
+    if failed:  # a scan of one slice has no summary: its record carries the scan's notes (series.volume_records)
+        holder = entry.summary["summary"] if entry.summary else failed[0][0]
+        note = maps_failed_note(failed[0][1], sorted(r["slice"] for r, _ in failed if "slice" in r))
+        holder.setdefault("notes", []).append(note)
 
 
 #: Held by the request of this process whose scans are decoded and classified (:func:`scans_in_turn`).
