@@ -236,7 +236,7 @@ def test_a_run_refused_for_another_working_folder_changes_nothing(stack, tmp_pat
     command = ["predict", "scans/x.nii.gz", "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
     monkeypatch.chdir(first)
     _unfinished(first / "scans" / "x.nii.gz", out, "jsonl", command)
-    out.write_bytes(out.read_bytes()[:-10])  # and the last record kept cut short
+    out.write_bytes(out.read_bytes()[:-2])  # and the last record kept cut short (its map's name whole)
     before = {path: path.read_bytes() for path in [out, *maps.iterdir()]}
     monkeypatch.chdir(second)
     capsys.readouterr()
@@ -246,8 +246,8 @@ def test_a_run_refused_for_another_working_folder_changes_nothing(stack, tmp_pat
     assert {path: path.read_bytes() for path in [out, *maps.iterdir()]} == before
     monkeypatch.chdir(first)
     assert main(command) == 0  # from the folder it began in: the scan redone, its dropped records' maps removed
-    assert f"{maps}: removed 3 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
-    assert len(_records(out, "jsonl")) == 6 and len(list(maps.iterdir())) == 7  # (the cut record's map: none named it)
+    assert f"{maps}: removed 4 heat maps of the records dropped; they are drawn again\n" in capsys.readouterr().err
+    assert len(_records(out, "jsonl")) == 6 and len(list(maps.iterdir())) == 6  # the cut record's map went with it
 
 
 def test_dropped_records_maps_in_another_folder_than_dir_are_kept_and_said(stack, tmp_path, capsys):
@@ -302,3 +302,34 @@ def test_a_map_not_named_for_its_records_input_is_kept_and_said(stack, tmp_path,
             "them\n") in err, err
     assert {path: path.read_bytes() for path in mine.iterdir()} == dict(list(kept.items())[:2])
     assert sorted(p.name for p in maps.iterdir()) == ["scan-slice0.heatmap.png", "scan-slice1.heatmap.png"]  # unnamed
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("where", ["in its name", "after its name"])
+def test_the_map_a_last_line_cut_short_names_goes_with_it(stack, tmp_path, capsys, fmt, where):
+    """A run killed while writing a record leaves its line cut short, which --resume drops: the heat map it named was
+    kept, named by no record, beside the one drawn again (7 maps for 6 records). Its name, where whole, is read from the
+    cut line and the map removed; one whose name was cut too is kept, and said."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, maps = tmp_path / f"out.{fmt}", tmp_path / "maps"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]
+    _unfinished(scan, out, fmt, command)
+    data, name = out.read_bytes(), str(maps / "scan-slice3.heatmap.png").encode()
+    out.write_bytes(data[:data.rindex(name) + (len(name) - 4 if where == "in its name" else len(name) + 1)])
+    capsys.readouterr()
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert "dropping an incomplete last line" in err and len(_records(out, fmt)) == 6, err
+    if where == "in its name":
+        assert f"{maps}: removed 3 heat maps" in err and (
+            f"warning: kept the heat map that {out}'s incomplete last line names ({scan}'s): its name was cut short "
+            "too: remove it by hand\n") in err, err
+        assert len(list(maps.iterdir())) == 7
+    else:
+        assert f"{maps}: removed 4 heat maps" in err and "warning" not in err, err
+        assert sorted(p.name for p in maps.iterdir()) == [f"scan-slice{n}.heatmap.png" for n in range(6)]

@@ -30,7 +30,7 @@ from .record_files import appended_records
 from .resume_folders import NAMES_SAMPLED, ROOT_KEY
 from .resume_lock import lock_replacement
 from .resume_members import Members
-from .resume_records import csv_header, parse_record, record_lines
+from .resume_records import csv_header, cut_record, parse_record, record_lines
 from .series import unread_part
 from .volume_io import input_volumes
 from .wording import counted, printable
@@ -57,8 +57,12 @@ class Previous:
         self.done[rec["path"]] -= 1
         if part := unread_part(rec):
             self.failed[part] -= 1
+        self.note_map(rec, fmt == "csv")
+
+    def note_map(self, rec: dict, cells: bool) -> None:
+        """Note the heat map a dropped record names (``cells``: as a csv cell says it), to be removed (drop_maps)."""
         if isinstance(name := rec.get(HEATMAP_KEY), str) and name:
-            name, root = (csv_text_value(name), csv_text_value(rec.get(ROOT_KEY) or "")) if fmt == "csv" else \
+            name, root = (csv_text_value(name), csv_text_value(rec.get(ROOT_KEY) or "")) if cells else \
                 (name, rec.get(ROOT_KEY))
             relative = not os.path.isabs(os_text(name))  # a relative DIR's: from the folder its run was started in
             whole = os.path.join(root, name) if relative and isinstance(root, str) and root else name
@@ -79,12 +83,12 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     header = csv_columns(classes)
     keep = 0  # bytes of the file that stay
     tail: list[tuple[int, dict]] = []  # (offset, record) of the trailing records of scans: the last may be unfinished
-    cut = False  # the last line is cut short
+    cut: dict | None = None  # the last line, cut short: what it says whole (resume_records.cut_record)
     retried: list[tuple[int, str]] = []  # (offset, path) of records the model failed on (model_scores.unscored)
     with open(target, "rb") as fh:
         for n, line, complete in record_lines(fh, fmt):
             if not complete:
-                cut = True
+                cut = cut_record(line, fmt, header)  # its heat map's name, where whole
                 break
             if fmt == "csv" and n == 1:
                 columns = csv_header(line)
@@ -119,9 +123,10 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
             keep += len(line)
     if check is not None:
         check(prev)
-    if cut:
+    if cut is not None:
         print(f"{printable(str(target))}: dropping an incomplete last line (interrupted run); it is redone",
               file=sys.stderr)
+        _note_cut_map(target, cut, prev)
     unfinished = _unfinished_scan(tail, summaries)
     if unfinished is not None:
         name, start, records = unfinished
@@ -135,6 +140,19 @@ def read_previous(target: Path, fmt: str, classes: tuple[str, ...], summaries: b
     if retry := {path for offset, path in retried if offset < keep}:
         _drop_retried(target, fmt, prev.columns or header, retry, prev)
     return prev
+
+
+def _note_cut_map(target: Path, rec: dict, prev: Previous) -> None:
+    """The heat map the cut last line names goes with it, as a dropped record's (drop_maps' rules); one whose name was
+    cut too is kept, and said: no record names it."""
+    if rec.get(HEATMAP_KEY) and isinstance(rec.get("path"), str):
+        if ROOT_KEY not in rec and len(prev.roots) == 1:  # cut off: the folder the file's records say
+            rec[ROOT_KEY] = next(iter(prev.roots))
+        prev.note_map(rec, False)
+    elif HEATMAP_KEY in rec:
+        print(printable(f"warning: kept the heat map that {target}'s incomplete last line names ("
+                        f"{rec.get('path', 'its input')}'s): its name was cut short too: remove it by hand"),
+              file=sys.stderr)
 
 
 def _drop_retried(target: Path, fmt: str, header: list[str], paths: set[str], prev: Previous) -> None:

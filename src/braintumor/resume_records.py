@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -16,7 +17,9 @@ from typing import BinaryIO
 from .csv_records import csv_text_value
 from .exit_errors import UsageError
 from .file_names import utf8_text
+from .predict_output import HEATMAP_KEY
 from .prediction import Prediction
+from .resume_folders import ROOT_KEY
 from .wording import printable
 
 
@@ -117,3 +120,39 @@ def record_lines(fh: BinaryIO, fmt: str) -> Iterator[tuple[int, bytes, bool]]:
         pending = b""
     if pending:
         yield first, pending, False
+
+
+def _json_key(key: str) -> str:
+    """A jsonl record's ``key`` (never text inside a string, where a quote is ``\\"``)."""
+    return r'(?:^|[{,])\s*"' + key + r'":\s*'
+
+
+def cut_record(line: bytes, fmt: str, header: list[str]) -> dict:
+    """What a last line cut short (an interrupted run's) says whole of its input and heat map: ``path``, ``series``,
+    ``slice``, the heat map's name and working folder (csv cells undone), each only where whole; ``heatmap`` None where
+    the line began its name but was cut in it. Cut off, the line's map was named by no record, and kept beside the
+    input's map drawn again (``scan-slice3-2``)."""
+    text, rec = line.decode("utf-8", "surrogateescape"), {}
+    if fmt == "jsonl":
+        for key in ("path", HEATMAP_KEY, ROOT_KEY):
+            if whole := re.search(_json_key(key) + r'"((?:[^"\\]|\\.)*)"', text):
+                try:
+                    rec[key] = json.loads(f'"{whole[1]}"')
+                except ValueError:
+                    continue
+            elif key == HEATMAP_KEY and re.search(_json_key(key) + '"', text):
+                rec[key] = None
+        for key in ("series", "slice"):
+            if whole := re.search(_json_key(key) + r"([0-9]+)\s*[,}]", text):
+                rec[key] = int(whole[1])
+    else:
+        try:  # its last cell may be cut short (an open quote is read as closed)
+            row = next(csv.reader([text]), [])
+        except csv.Error:
+            row = []
+        rec = {k: csv_text_value(v) for k, v in zip(header, row[:-1], strict=False) if v != ""}
+        if HEATMAP_KEY in header and len(row) == header.index(HEATMAP_KEY) + 1 and row[-1]:
+            rec[HEATMAP_KEY] = None
+    if isinstance(rec.get("path"), str):
+        rec["path"] = utf8_text(rec["path"])
+    return rec
