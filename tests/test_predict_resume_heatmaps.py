@@ -333,3 +333,48 @@ def test_the_map_a_last_line_cut_short_names_goes_with_it(stack, tmp_path, capsy
     else:
         assert f"{maps}: removed 4 heat maps" in err and "warning" not in err, err
         assert sorted(p.name for p in maps.iterdir()) == [f"scan-slice{n}.heatmap.png" for n in range(6)]
+
+
+def test_a_dir_that_cannot_be_made_leaves_file_as_it_was(stack, tmp_path, capsys, monkeypatch):
+    """DIR was made only after FILE was repaired and the dropped records' maps removed: a DIR that could not be made
+    (a permission error) stopped the run with FILE's unfinished scan already cut off and its maps gone. DIR is made
+    first now; the maps drawn again still take the dropped maps' names (not ``scan-slice0-2``)."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor.cli import main
+
+    scan = tmp_path / "scan.nii.gz"
+    scan.write_bytes(nifti_bytes(axial_volume(stack)))
+    out, old, new = tmp_path / "out.jsonl", tmp_path / "old", tmp_path / "new"
+    command = ["predict", str(scan), "--no-progress", "-o", str(out), "--resume", "--heatmap"]
+    _unfinished(scan, out, "jsonl", [*command, str(old)])
+    before = {path: path.read_bytes() for path in [out, *old.iterdir()]}
+    real = Path.mkdir
+
+    def refused(self, *args, **kwargs):
+        if self == new:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    capsys.readouterr()
+    assert main([*command, str(new)]) != 0
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "dropping" not in err and "unfinished" not in err, err
+    assert {path: path.read_bytes() for path in [out, *old.iterdir()]} == before and not new.exists()
+    monkeypatch.undo()
+    assert main([*command, str(old)]) == 0  # the same DIR: its dropped maps removed, drawn again under their names
+    assert "removed 4 heat maps" in capsys.readouterr().err
+    assert sorted(p.name for p in old.iterdir()) == [f"scan-slice{n}.heatmap.png" for n in range(6)]
+
+
+def test_a_refused_resume_leaves_no_dir_it_made(tmp_path, capsys):
+    """DIR is made before FILE is read now: a --resume run refused for its FILE removes the DIR it made, left empty."""
+    from braintumor.cli import main
+
+    out, maps, scans = tmp_path / "notes.jsonl", tmp_path / "new" / "maps", tmp_path / "scans"
+    out.write_text("not a record\n")
+    scans.mkdir()
+    assert main(["predict", str(scans), "--no-progress", "-o", str(out), "--resume", "--heatmap", str(maps)]) == 2
+    assert "is not a jsonl record of 'braintumor predict'" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists() and out.read_text() == "not a record\n"

@@ -68,8 +68,10 @@ class HeatmapWriter:
         likes."""
         check_draws_maps(clf)
         self.clf, self.folder, self.hold_signals = clf, Path(folder), hold_signals
-        # the maps already there keep their files (an earlier run's records name them): new ones get new names
-        self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
+        # the maps already there keep their files (an earlier run's records name them): new ones get new names; listed
+        # at the first map, not here: the folder is made before --resume repairs FILE, and the maps of the records it
+        # drops, removed meanwhile, are drawn again under their names (not scan-slice0-2)
+        self.used: set[str] | None = None
         self.drawn: list[Path] = []  # the PNGs put in place by this run
         self.named = 0  # of those, the first ones whose records are out (written, not held back): see the caller's
         # made here, the folder and those above it it needed (deepest first): removed by discard() when left empty
@@ -90,6 +92,8 @@ class HeatmapWriter:
 
     def _name(self, source: str, suffix: str = "") -> Path:
         """The first :func:`map_name` of the input not taken in the folder."""
+        if self.used is None:
+            self.used = {p.name.lower() for p in self.folder.glob("*.heatmap.png")}
         n = 1
         while True:
             name = map_name(source, suffix, n)

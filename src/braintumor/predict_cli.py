@@ -43,7 +43,7 @@ from .cli_checks import check_destinations
 from .compressed_files import compressed_kind
 from .documents import document_kind
 from .exit_errors import UsageError
-from .heatmap_files import HeatmapWriter, check_draws_maps, maps_go_with_the_records
+from .heatmap_files import HeatmapWriter, maps_go_with_the_records
 from .image_headers import image_kind
 from .input_plan import plan_inputs
 from .missing_files import stdin_key
@@ -221,11 +221,16 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     clf = Classifier.load(args.model, threads=args.threads)
-    if getattr(args, "heatmap", None):
-        check_draws_maps(clf)  # before the job reads FILE (--resume cuts and redoes records, removing their maps)
-    job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
+    # DIR made (and a model without a CAM head refused) before the job reads FILE: --resume cuts and redoes records,
+    # removing their maps, and a DIR that could not be made then (permission denied) stopped a run that had done so
     heatmaps = (HeatmapWriter(clf, args.heatmap, hold_signals=bool(getattr(args, "resume", False)))
-                if getattr(args, "heatmap", None) else None)  # its folder made once the job's checks pass
+                if getattr(args, "heatmap", None) else None)
+    try:
+        job = BatchJob(args, clf) if batch_requested(args) else None  # --workers N, --resume: batch_predict.py
+    except BaseException:  # refused (another working folder): the DIR made for it goes
+        if heatmaps is not None:
+            heatmaps.discard()
+        raise
     failed_before, tally, unread, unscored_parts, stripped = Counter(), Counter(), Counter(), Counter(), 0
     summary = getattr(args, "summary", False)
     if job:
