@@ -141,3 +141,24 @@ def test_without_javascript_each_unreadable_card_links_to_the_next(server, chrom
     sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-1.jpg")
     assert page.get_by_role("link", name="Next unreadable file").count() == 1  # none from the last
     context.close()
+
+
+# Each "Next …" link under a card's heading: its words, the heading it is under and the heading it goes to
+NEXT_LINKS = """() => Array.from(document.querySelectorAll("#results .next-link a")).map(a => [a.textContent,
+    a.closest(".card, .series").querySelector(".card-name").textContent.trim(),
+    document.getElementById(a.getAttribute("href").slice(1)).textContent.trim()])"""
+
+
+def test_the_next_links_under_the_cards_are_the_same_with_javascript_and_without(server, chromium, two):
+    """Without JavaScript each unreadable card but the last has a "Next unreadable file" link under its heading; with
+    JavaScript there was none (the Done line's button alone): the two pages reached the next card differently. Both
+    have the same links, of the same words, from and to the same cards; the script's goes there from the keyboard."""
+    links = {}
+    for js in (True, False):
+        context, page = sent_page(chromium, server, [two[0], BROKEN[0], two[1], BROKEN[1]], js)
+        links[js] = page.evaluate(NEXT_LINKS)
+        if js:
+            page.get_by_role("link", name="Next unreadable file").press("Enter")
+            sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-1.jpg")
+        context.close()
+    assert links[True] == links[False] == [["Next unreadable file", "broken-0.jpg", "broken-1.jpg"]]

@@ -153,6 +153,7 @@ window.braintumorRunStatus = (function () {
         return inRun(c) && (c.matches(".series") ? c.hasAttribute("data-review")
           : !c.querySelector(".card-review").hidden);
       }) };
+    nextLinks(each);
     return done.parts.map(function (p) {
       const them = p.words && each[p.kind] || [];
       if (!them.length) return p.words || p;
@@ -171,6 +172,31 @@ window.braintumorRunStatus = (function () {
         heading.focus({ preventScroll: true });
       });
       return button;
+    });
+  }
+
+  // Under the heading of each card (or scan) the Done line's button goes to but the last, a link to the next of them,
+  // as the page without JavaScript has one (done_line.NEXT_WORDS, next_links): with JavaScript there was none, the two
+  // pages reached the next card differently. Those to unreadable files first, as that page orders them.
+  const NEXT = { unread: "Next unreadable file", review: "Next answer of lower confidence" };
+  let named = 0;  // ids given to headings that had none
+  function nextLinks(each) {
+    const under = new Map();
+    Object.keys(NEXT).forEach(function (kind) {
+      each[kind].slice(0, -1).forEach(function (card, i) {
+        const to = each[kind][i + 1].querySelector(".card-name");
+        if (!to.id) to.id = "run-card-" + (named += 1);
+        to.tabIndex = -1;  // a link to it gives it the focus, as the button does
+        const p = document.createElement("p"), a = p.appendChild(document.createElement("a"));
+        p.className = "next-link";
+        a.href = "#" + to.id;
+        a.textContent = NEXT[kind];
+        under.set(card, (under.get(card) || []).concat([p]));
+      });
+    });
+    under.forEach(function (ps, card) {
+      const heading = card.querySelector(".card-name");
+      heading.after.apply(heading, ps);
     });
   }
 
