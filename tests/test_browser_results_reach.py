@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 from test_browser_folders import drop_and_read_notes, glioma_page
@@ -162,3 +163,48 @@ def test_the_next_links_under_the_cards_are_the_same_with_javascript_and_without
             sync_api.expect(page.locator("#results h2:focus")).to_have_text("broken-1.jpg")
         context.close()
     assert links[True] == links[False] == [["Next unreadable file", "broken-0.jpg", "broken-1.jpg"]]
+
+
+def lowered(route) -> None:
+    """The server's own answer to a zip of a series, its second slice made one of lower confidence (the model gives
+    these real slices high confidence), its summary counting it as the server's would."""
+    body = route.fetch().json()
+    rec = [r for r in body["results"] if "slice" in r][1]
+    rec.update(review=True, confidence=0.9, probabilities={"glioma": 0.9, "meningioma": 0.1, "notumor": 0.0,
+                                                            "pituitary": 0.0})
+    body["series"][0]["summary"]["flagged"] = 1
+    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+
+def test_the_done_lines_count_of_lower_confidence_goes_to_a_scans_block(server, chromium, test_images):
+    """Scans with a slice of lower confidence: the Done line's count of them goes to each one's block in turn (series.js
+    marks it data-review), its heading taking the focus, as a card's does, and the first block has the "Next answer
+    of lower confidence" link to the second; no browser test had sent a scan with one."""
+    from dicom_factory import series, zip_bytes
+    from PIL import Image
+
+    from braintumor.image_io import read_image
+
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8)
+             for p in test_images["glioma"][:3]]
+    page, problems = open_page(chromium, server, 1024, 800)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    page.route("**/api/v1/predict*", lowered)
+    study = zip_bytes(series(stack))
+    page.set_input_files("#file-input", [{"name": n, "mimeType": "application/zip", "buffer": study}
+                                         for n in ("a.zip", "b.zip")])
+    status = page.locator("#page-status")
+    sync_api.expect(status).to_have_text("Done: 2 files, 6 slices: 6 classified, 2 of them with lower confidence "
+                                         "(see below).", timeout=60_000)
+    sync_api.expect(page.locator("section.series .series-line")).to_contain_text(["1 with lower confidence"] * 2)
+    button = status.get_by_role("button", name="2 of them with lower confidence")
+    focused = []
+    for _ in range(3):
+        button.press("Enter")
+        focused.append(page.evaluate("[document.activeElement.tagName, document.activeElement.textContent.trim()]"))
+    assert focused == [["H2", "a.zip"], ["H2", "b.zip"], ["H2", "a.zip"]]
+    assert page.evaluate(NEXT_LINKS) == [["Next answer of lower confidence", "a.zip", "b.zip"]]
+    # the slice of lower confidence is among the block's cards, its note shown
+    sync_api.expect(page.locator("section.series .card-review:visible")).to_have_count(2)
+    assert problems == []
+    page.close()
