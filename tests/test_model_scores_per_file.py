@@ -584,3 +584,26 @@ def test_a_model_failure_in_a_scans_heat_maps_keeps_its_records_and_says_so(clf,
     (rec,) = r.get_json()["results"]
     assert r.status_code == 200 and rec["label"] and "heatmap_png_base64" not in rec, rec
     assert rec["notes"][-1].startswith("no heat map: the server's model gave scores that are not finite"), rec
+
+
+def test_a_model_failure_in_a_scans_heat_maps_is_counted_in_the_metrics(clf, stack, monkeypatch):
+    """A scan whose heat maps the model failed on (its records answered, its notes saying so) was in no count of
+    ``/metrics``: only the log line told the operator. It is a ``model_failure``, once per scan, from the API and the
+    page alike, as a file whose record the model failed on is."""
+    from dicom_factory import axial_volume, nifti_bytes
+
+    from braintumor import heatmap
+    from braintumor.web import create_app
+
+    def failing(clf, crops, infos=None):
+        raise NonFiniteScores(clf.path, 0)
+
+    monkeypatch.setattr(heatmap, "explain_crops", failing)
+    client = create_app(classifier=clf).test_client()
+    data = nifti_bytes(axial_volume(stack))
+    for url in ("/api/v1/predict?heatmap=1", "/?heatmap=1"):
+        r = client.post(url, data={"file": [(io.BytesIO(data), "scan.nii.gz")]}, content_type="multipart/form-data")
+        assert r.status_code == 200 and "no heat map for slices " in r.get_data(as_text=True)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'braintumor_errors_total{kind="model_failure"} 2.0' in metrics
+    assert 'braintumor_errors_total{kind="invalid_image"} 0.0' in metrics

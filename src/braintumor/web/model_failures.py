@@ -7,9 +7,9 @@ upload is not at fault (a 400 would say it was), and only the server's operator 
 file's record (``{"error": ..., "results": [...]}``; the page its cards and Done line): among several files, the 503
 said only the sentence, and which file the model failed on and why the others were not read was lost. A failure in a
 scan's heat maps, drawn after its records, leaves those slices without a map, said in the scan's notes
-(:func:`maps_failed_note`); any other past the records is a 503 with ``"results": []`` (:func:`answer_model_failures`).
-Never the generic 500 "internal error" it was, which said nothing; the operator's log gets the model's own words (its
-file, no upload's name or content).
+(:func:`maps_failed_note`) and counted as a ``model_failure`` once; any other past the records is a 503 with
+``"results": []`` (:func:`answer_model_failures`). Never the generic 500 "internal error" it was, which said nothing;
+the operator's log gets the model's own words (its file, no upload's name or content).
 """
 
 from __future__ import annotations

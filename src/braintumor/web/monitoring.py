@@ -208,6 +208,14 @@ def observe_results(records: list[dict]) -> None:
                 m.review.inc()
 
 
+def count_model_failure() -> None:
+    """Count a model failure that left no record of its own: a scan's heat maps (web/volumes.py), drawn with the model
+    run again after its records were answered, once per scan (its log line was the only trace: no ``model_failure``)."""
+    m: Metrics | None = current_app.extensions.get(EXTENSION)
+    if m is not None:
+        m.errors.labels(kind=MODEL_FAILURE).inc()
+
+
 def count_timeout(app: Flask) -> None:
     """Count a worker timeout, in the dying worker: its metric files outlive it (the next worker in its slot carries
     on in them), so the count shows in every later scrape."""

@@ -28,6 +28,7 @@ from ..volume_objects import Slice, taken_pixels
 from ..wording import INPUT_KINDS, NOT_ANALYSED, UNREADABLE, size_text
 from .inference import Upload, base64_text, classify
 from .model_failures import maps_failed_note, model_failure_text
+from .monitoring import count_model_failure
 
 #: A torch checkpoint uploaded, as its page or API user is told: what to send instead, not the CLI's '--model' advice
 #: (choosing the model is its server operator's, who exports a checkpoint with 'braintumor export').
@@ -108,6 +109,7 @@ def _add_heatmaps(clf: Classifier, entry: Entry, slices: dict[int, Slice]) -> No
         holder = entry.summary["summary"] if entry.summary else failed[0][0]
         note = maps_failed_note(failed[0][1], sorted(r["slice"] for r, _ in failed if "slice" in r))
         holder.setdefault("notes", []).append(note)
+        count_model_failure()  # in /metrics as a file the model failed on, as a record with MODEL_FAILED is
 
 
 #: Held by the request of this process whose scans are decoded and classified (:func:`scans_in_turn`).
