@@ -61,3 +61,31 @@ def test_stray_bytes_where_an_element_belongs_are_told_where(syntax):
                     wrong.append(f"{at} {stray.hex()} {len(kept)}: {said}")
     assert wrong == []
     assert told > 20
+
+
+@pytest.mark.parametrize("syntax", ["ExplicitVRLittleEndian", "ImplicitVRLittleEndian", "ExplicitVRBigEndian"])
+def test_a_delimiter_or_item_in_the_other_byte_order_is_told_as_one(syntax):
+    """A delimiter or item written in the other byte order (a big-endian file's little-endian bytes, fe ff dd e0, read
+    as (FEFF,DDE0)): its group is odd, a private one's number, and it was read as an element: 'has no pixel data
+    (unregistered SOP class)', 'truncated ... inside a header value', or 'after its element (FEFF,00E0)'. It is told as
+    the delimiter or item it is, and the byte order it was written in."""
+    whole, little = _file(syntax), syntax != "ExplicitVRBigEndian"
+    order = "big endian in a little-endian" if little else "little endian in a big-endian"
+    said_re = _SAID.replace(_WHAT, _WHAT + f", written {order} file,")
+    wrong, told = [], 0
+    for at in _boundaries(whole, little):
+        for stray in (*_STRAYS[:4], b"\xfe\xff\x00\xe0"):
+            if little:  # the other byte order's bytes: each half swapped
+                stray = stray[1::-1] + stray[3:1:-1] + stray[4:8][::-1]
+            data = whole[:at] + stray + whole[at:]
+            for kept in dict.fromkeys((data, whole[:at] + stray) if len(stray) == 8 else (data,)):  # a lone tag
+                try:  # at the end is cut short in its length, as one in the file's own byte order is
+                    read_volumes(kept, name="x.dcm")
+                    continue
+                except ImageError as exc:
+                    said = str(exc)
+                told += 1
+                if not re.fullmatch(said_re.replace("{at}", f"{at:,}"), said):
+                    wrong.append(f"{at} {stray.hex()} {len(kept)}: {said}")
+    assert wrong == []
+    assert told > 10

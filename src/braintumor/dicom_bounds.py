@@ -12,7 +12,7 @@ from pydicom.tag import Tag
 from pydicom.uid import UID_dictionary
 
 from .dicom_checks import NON_IMAGE_SOP_PREFIXES, transfer_syntax
-from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding, stray_tag
+from .dicom_ending import PIXEL_TAG_NUMBERS, ending, meta_encoding, stray_tag, swapped_item_group
 from .dicom_frames import element_name, sop_class
 from .dicom_sniff import _LONG_VRS, raw_encoding
 from .wording import EXPORT_AGAIN
@@ -161,7 +161,12 @@ def _stray_text(data: bytes, at: int, tag: int, before: int) -> str:
     the next element's value swallowing the rest of the file. It was 'has no pixel data (unregistered SOP class)', or
     'ends at byte N, after its Item element (FFFE,E000)', as if an item were an element, and zeros 'after its Command
     Group Length element (0000,0000)', a network message's element. Says where, by byte and the element before it
-    (by name and number), never a value."""
+    (by name and number), never a value; a delimiter or item in the other byte order, by its own number and the byte
+    order it was written in (it was told as an element (FEFF,DDE0))."""
+    swapped = ""
+    if swapped_item_group(tag):  # (FEFF,xxE0): its bytes fe ff, written little endian in a big-endian file
+        tag, order = 0xFFFE0000 | (tag & 0xFF) << 8 | (tag >> 8) & 0xFF, data[at:at + 2] == b"\xfe\xff"
+        swapped = f", written {('big', 'little')[order]} endian in a {('little', 'big')[order]}-endian file,"
     if tag >> 16 == 0:  # a DIMSE command group's number: zeros, or a network message's command set
         what = "zeros" if not data[at:at + 8].strip(b"\0") else f"a command element (0000,{tag & 0xFFFF:04X}), " \
             "which network messages carry and a file's dataset never does,"
@@ -169,7 +174,8 @@ def _stray_text(data: bytes, at: int, tag: int, before: int) -> str:
         what = "0xFF bytes" if data[at:at + 4] == b"\xff" * 4 else f"a tag (FFFF,{tag & 0xFFFF:04X}) of a group " \
             "DICOM allows no element,"
     else:
-        what = _STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence"
+        what = (_STRAY_TAGS.get(tag) or f"a tag (FFFE,{tag & 0xFFFF:04X}) of the item group outside any sequence") \
+            + swapped
     opens = 132 if data[128:132] == b"DICM" else 0
     after = "file meta" if _dataset_start(data, opens) > opens else "'DICM' marker" if opens else ""
     where = f"after its {_element_words(before)}" if before else f"right after its {after}" if after else "at its start"

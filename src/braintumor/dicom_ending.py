@@ -56,17 +56,26 @@ def ending(data: bytes, start: int, implicit: bool, little: bool) -> str | None:
 def stray_tag(data: bytes, start: int, implicit: bool, little: bool) -> tuple[int, int, int] | None:
     """(byte, tag, the top-level tag before it, 0 for none) of the first tag at the top level of ``data``'s dataset
     (walked from ``start`` as :func:`ending` walks) that opens no data element: an item or delimiter (FFFE,eeee)
-    outside any sequence, a command element, or a tag of group FFFF (:func:`_is_stray`). pydicom stops at a
+    outside any sequence (or one in the other byte order), a command element, or a tag of group FFFF
+    (:func:`_is_stray`). pydicom stops at a
     delimiter there without a word, and reads what follows an item as implicit VR: the next element's value swallowed
     the rest of the file, its pixel data too. None where there is none."""
     return _walk(data, start, implicit, little)[1]
 
 
 def _is_stray(tag: int, part10: bool) -> bool:
-    """Whether a top-level tag opens no data element: an item or delimiter, or, after a file meta or 'DICM' marker, a
-    command element (group 0000: network messages carry them, a file's dataset never; zeros read as one), or a tag
-    of group FFFF, which DICOM allows no element (0xFF bytes read as one, its length undefined: to the file's end)."""
-    return tag >> 16 in (0xFFFE, 0xFFFF) or (part10 and tag >> 16 == 0)
+    """Whether a top-level tag opens no data element: an item or delimiter (in either byte order), or, after a file
+    meta or 'DICM' marker, a command element (group 0000: network messages carry them, a file's dataset never; zeros
+    read as one), or a tag of group FFFF, which DICOM allows no element (0xFF bytes read as one, its length
+    undefined: to the file's end)."""
+    return tag >> 16 in (0xFFFE, 0xFFFF) or swapped_item_group(tag) or (part10 and tag >> 16 == 0)
+
+
+def swapped_item_group(tag: int) -> bool:
+    """Whether a tag is one of the item group's (FFFE,E0xx) read in the other byte order, (FEFF,xxE0): a delimiter or
+    item written little endian in a big-endian file, or big endian in a little-endian one. Its group is odd (a private
+    one's number), but no software writes a private element there: read as one, it swallowed the rest of the file."""
+    return tag >> 16 == 0xFEFF and tag & 0xFF == 0xE0
 
 
 def _walk(data: bytes, start: int, implicit: bool, little: bool) -> tuple[str | None, tuple[int, int, int] | None]:
