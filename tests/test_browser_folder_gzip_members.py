@@ -47,3 +47,27 @@ def test_a_folders_gzipped_nifti_split_over_members_or_after_a_long_name_is_said
     assert page_says == cli_says
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def test_a_second_gzip_member_damaged_before_it_inflates_anything_ends_the_data_as_the_cli_reads_it(
+        server, chromium, tmp_path):
+    """A whole gzip member of a PDF document, then a second that begins with the gzip magic but is damaged before it
+    inflates anything (its compression method, or its first deflate block): the CLI and server count what came before
+    as whole (nifti_header.gunzip_head: trailing bytes, as gzip reads them) and name the document; the page counted
+    it cut short and said 'a gzip-compressed file holding' nothing. A second member cut short is still not whole, and
+    an empty member (which inflates nothing either) is read past."""
+    pdf = b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 5 + b"%%EOF\n"
+    damaged = b"\x1f\x8b\x09\x00" + bytes(6) + b"abc"  # compression method 9: none
+    files = {"method.gz": gzip_member(pdf) + damaged,
+             "block.gz": gzip_member(pdf) + gzip_member(b"x" * 300)[:10] + b"\xff" * 20,
+             "cut.gz": gzip_member(pdf) + gzip_member(b"x" * 300)[:14],
+             "empty.gz": gzip_member(pdf[:5]) + gzip_member(b"") + gzip_member(pdf[5:]) + damaged}
+    folder, cli_says = folder_of(tmp_path, files)
+    document = compressed_text(gzip_member(pdf))
+    assert "holding a PDF document" in document
+    assert cli_says == {"method.gz": document, "block.gz": document, "cut.gz": compressed_text(b"\x1f\x8b"),
+                        "empty.gz": document}
+    page, problems = watched_page(chromium, server)
+    assert page_notes_of(page, folder) == cli_says
+    assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
+    page.close()

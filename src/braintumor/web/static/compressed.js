@@ -71,10 +71,11 @@ window.braintumorCompressed = (function () {
     return first;
   }
 
-  // The first ``most`` bytes one gzip member at the start of ``data`` inflates to, and whether the stream ended
-  // there with the data. The first answer is read before the data is written: a stream cut short (the first ``peek``
-  // bytes of a larger file), or followed by more (a next member: this browser reads one), ends in an error, which
-  // drops what was inflated and not yet read.
+  // The first ``most`` bytes one gzip member at the start of ``data`` inflates to, whether the stream ended there
+  // with the data, and whether its bytes were refused as they were written (``damaged``: not a stream cut short, whose
+  // error comes when the data is closed). The first answer is read before the data is written: a stream cut short
+  // (the first ``peek`` bytes of a larger file), or followed by more (a next member: this browser reads one), ends in
+  // an error, which drops what was inflated and not yet read.
   async function member(data, most) {
     const stream = new DecompressionStream("gzip"), reader = stream.readable.getReader();
     const parts = [];
@@ -91,17 +92,21 @@ window.braintumorCompressed = (function () {
       reader.cancel().catch(function () {});
     })();
     const writer = stream.writable.getWriter();
-    writer.write(data).then(function () { return writer.close(); }).catch(function () {});
+    const written = writer.write(data).then(function () {
+      return writer.close().then(function () { return false; }, function () { return false; });
+    }, function () { return true; });
     await reading;
     const all = new Uint8Array(got);
     let at = 0;
     parts.forEach(function (p) { all.set(p, at); at += p.length; });
-    return { out: all, end: end };
+    return { out: all, end: end, damaged: got < most && !end && await written };
   }
 
   // The first ``most`` bytes ``data`` inflates to, and whether they are whole, as compressed_files._head
   // (nifti_header.gunzip_head): member after member (a NIfTI header split over two was "decompress it"), bytes after
-  // a whole member that begin no other (zeros) ending it as gzip reads them; none where the first is damaged.
+  // a whole member that begin no other (zeros), or a member damaged before it inflates anything, ending it as gzip
+  // reads them (the page counted the latter cut short, where the server named the document before it); none where
+  // the first is damaged.
   async function inflated(data, most) {
     let head = new Uint8Array(0), at = 0;
     for (;;) {
@@ -111,8 +116,8 @@ window.braintumorCompressed = (function () {
       joined.set(one.out, head.length);
       head = joined;
       if (one.end || head.length >= most) return { head: head.subarray(0, most), whole: true };
-      const end = memberEnd(data, at, one.out);
-      if (end < 0) return { head: head, whole: false };
+      const end = memberEnd(data, at, one.out);  // an empty member, followed by more, was refused too: read past it
+      if (end < 0) return { head: head, whole: at > 0 && one.damaged && !one.out.length };
       if (end === data.length || !startsWith(data, GZIP, end)) return { head: head, whole: true };
       at = end;
     }
