@@ -554,3 +554,19 @@ def test_a_url_given_to_predict_is_echoed_as_typed(tmp_path, capsys, monkeypatch
     told = " (a URL: braintumor reads files, not URLs: download it first)"
     assert [json.loads(line) for line in out.read_text().splitlines()] == [
         {"path": url, "error": f"file not found: {url}{told}"} for url in urls]
+
+
+@pytest.mark.parametrize("argv", [["predict", "x.jpg", "--fromat\x1b[2J"], ["data", "check", "d\x1b[2J"],
+                                  ["predict", "-s\x1b]0;t\x07.png"], ["\x1b[2J", "predict", "x.jpg"],
+                                  ["evaluate", "--out", "e", "--", "--x\x1b[2J"]])
+def test_a_usage_error_shows_the_words_given_escaped(tmp_path, monkeypatch, capsys, argv):
+    """A usage error quoting a word given (``unrecognized arguments: WORD``, 'WORD is a file here') printed it raw: a
+    file name holding an escape sequence cleared the terminal or set its title, as no other message of the CLI does."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d\x1b[2J").mkdir()
+    (tmp_path / "-s\x1b]0;t\x07.png").write_bytes(b"")
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "error: " in err
+    assert "\x1b" not in err and "\x07" not in err and ("\\x1b" in err or "invalid choice" in err), err

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .wording import printable
+
 
 class Parser(argparse.ArgumentParser):
     """argparse's parser whose usage errors say how to pass a file named like an option: ``predict -scan.png`` (a
@@ -94,8 +96,9 @@ class Parser(argparse.ArgumentParser):
             message += _value_taken_for_command(self, commands, given, message)
         named = [a for a in given[:given.index("--") if "--" in given else None]
                  if a.startswith("-") and a != "-" and os.path.lexists(a)]
-        super().error(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put -- before"
-                                         " it)" for a in named))
+        # escaped (wording.printable): the words it quotes are the user's, a file name's escape sequence among them
+        super().error(printable(message + "".join(f" ({a} is a file here, read as an option: name it ./{a}, or put "
+                                                  "-- before it)" for a in named)))
 
 
 def _negative_number(word: str) -> bool:
