@@ -187,3 +187,26 @@ def test_outputs_named_after_a_long_name_fit_in_a_file_name(test_images, tmp_pat
     assert [n for n in written if n.startswith("a")] == [f"{long[:240]}-2.heatmap.png", f"{long[:242]}.heatmap.png"]
     assert [n[-20:] for n in written if n.startswith("s")] == ["\u00e9-slice0.heatmap.png", "\u00e9-slice1.heatmap.png"]
     assert len(out.read_text().splitlines()) == 4
+
+
+def test_csv_to_a_terminal_shows_names_escaped_and_to_a_file_exactly():
+    """``predict --format csv`` at a terminal wrote a file name's escape sequence raw (``x\\x1b[2J.jpg`` cleared the
+    screen) where the table and jsonl show it escaped; to a file or a pipe the csv keeps every name exactly."""
+    import csv
+    import io
+
+    from braintumor.predict_output import Formatter
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    rec = {"path": f"=d/{ODD}.jpg", "error": f"file not found: =d/{ODD}.jpg"}
+    for out, path in ((Terminal(), f"'=d/{SHOWN}.jpg"), (io.StringIO(), f"'=d/{ODD}.jpg")):
+        rows = Formatter("csv", out, ("glioma", "pituitary"), extra=("working_folder",))
+        rows.write({**rec, "working_folder": f"/w/{ODD}"})
+        rows.close()
+        text = out.getvalue()
+        _header, row = csv.reader(io.StringIO(text, newline=""))
+        assert row[0] == path and row[-1] == path.replace("'=d", "/w").replace(".jpg", "")
+        assert ("\x1b" in text) is not isinstance(out, Terminal)

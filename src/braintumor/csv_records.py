@@ -11,6 +11,8 @@ import csv
 import io
 from typing import TextIO
 
+from .wording import printable
+
 
 def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
     """The CSV header of records: ``braintumor predict --format csv`` and the web page's download share it.
@@ -37,14 +39,21 @@ def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
 class CsvRows:
     """``csv.writer(out, lineterminator="\n")`` that also quotes a cell holding ``\r``: csv.writer quotes only the
     characters of its own line ending, so a file name holding a carriage return was written bare and a CSV reader
-    (pandas, a spreadsheet, ``--resume``) ended the row there. Rows are written as "\r\n"-ended ones, then "\n"."""
+    (pandas, a spreadsheet, ``--resume``) ended the row there. Rows are written as "\r\n"-ended ones, then "\n".
+
+    To a terminal (``predict --format csv`` at a prompt) text cells are shown as the table shows names
+    (:func:`~braintumor.wording.printable`): a file name's escape sequence cleared the screen or set its title. To a
+    file or a pipe every cell is written exactly."""
 
     def __init__(self, out: TextIO) -> None:
         self.out, self.buf = out, io.StringIO()
         self.rows = csv.writer(self.buf, lineterminator="\r\n")
+        self.terminal = bool(getattr(out, "isatty", None) and out.isatty())
 
     def writerow(self, row: list) -> None:
         """``row`` as one CSV line ending in "\\n", as csv.writer's ``writerow`` writes it."""
+        if self.terminal:
+            row = [printable(cell) if isinstance(cell, str) else cell for cell in row]
         self.buf.seek(0)
         self.buf.truncate()
         self.rows.writerow(row)
