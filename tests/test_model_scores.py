@@ -133,3 +133,18 @@ def test_the_web_app_answers_a_503_that_says_the_model_failed(tmp_path, test_ima
                                                        "results": [{"path": "a.jpg", "error": MODEL_FAILED}]})
     page = client.post("/", data={"file": [(io.BytesIO(data), "a.jpg")]}, content_type="multipart/form-data")
     assert page.status_code == 503 and "The server&#39;s model gave scores that are not finite" in page.text
+
+
+def test_the_line_blaming_the_model_shows_its_name_and_the_outputs_escaped(tmp_path, test_images, capsys):
+    """The last line on stderr, 'error: the model MODEL gave scores that are not finite ...; run ... -o FILE', printed
+    MODEL and FILE raw: a name's escape sequence cleared the terminal, as no other line of the CLI lets it."""
+    from braintumor.cli import main
+
+    model = tmp_path / "m\x1b[2J.onnx"
+    _model(tmp_path, float("inf")).rename(model)
+    out = tmp_path / "o\x1b]0;t\x07.jsonl"
+    assert main(["predict", str(test_images["glioma"][0]), "--model", str(model), "--no-progress", "-o",
+                 str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "gave scores that are not finite" in err and "m\\x1b[2J.onnx" in err
+    assert "\x1b" not in err and "\x07" not in err, err

@@ -16,7 +16,7 @@ import numpy as np
 from .image_files import is_special_file
 from .image_io import ImageError
 from .model_files import ModelError
-from .wording import counted
+from .wording import counted, printable
 
 T = TypeVar("T")
 #: What every such error says between its model and its image: a record's error that holds it is one (:func:`unscored`).
@@ -96,11 +96,12 @@ def unscored_text(model: Path | None, parts: Counter[str], output: str | None = 
     :func:`~braintumor.series.unread_part`, counted apart as the unreadable are: a scan's 6 slices were '6 inputs'):
     their records said it one by one among the unreadable, the model's fault said nowhere as such (the run stopped at
     the first, before). A --resume run redoes them (:func:`braintumor.batch_resume.read_previous`), the others kept:
-    what to run then is said for where the records went (``output``, ``fmt``, ``resume``: :func:`_again`)."""
+    what to run then is said for where the records went (``output``, ``fmt``, ``resume``: :func:`_again`). Its names
+    (the model's, a device's) shown escaped (:func:`~braintumor.wording.printable`), as every line on the terminal."""
     named = "the model" if model is None else f"the model {model}"
     which = " and ".join(counted(parts[part], part) for part in ("input", "slice") if parts[part])
-    return (f"error: {named} {NOT_FINITE}{which} (their records say which): a damaged "
-            f"model file, or one converted wrongly; export it again, then {_again(output, fmt, resume)}")
+    return printable(f"error: {named} {NOT_FINITE}{which} (their records say which): a damaged "  # names escaped
+                     f"model file, or one converted wrongly; export it again, then {_again(output, fmt, resume)}")
 
 
 def _again(output: str | None, fmt: str, resume: bool) -> str:
