@@ -388,3 +388,22 @@ def test_a_checkpoint_whose_name_cannot_be_shown_is_told_no_command_to_paste():
         assert "braintumor export" in said and "(braintumor export" not in said and name not in said, said
         assert "no command to copy" in said and "--out model.onnx" in said, said
     assert export_first_text("rün/best.pt") == "export it first (braintumor export 'rün/best.pt' --out model.onnx)"
+
+
+def test_a_note_starting_like_a_formula_is_guarded_as_the_pages_csv_guards_it_and_read_back(tmp_path):
+    """The page's CSV download (static/text.js) gave a note starting like a formula its ', as the path and error; the
+    CLI's csv_row, which it mirrors, wrote the note bare, and --resume did not take a ' off it."""
+    from pathlib import Path
+
+    from braintumor.csv_records import CsvRows, csv_columns, csv_row
+    from braintumor.resume_records import parse_record
+
+    classes = ("glioma", "pituitary")
+    rec = {"path": "@a.jpg", "label": "glioma", "confidence": 0.6, "probabilities": {"glioma": 0.6, "pituitary": 0.4},
+           "ood": False, "ood_score": 0.5, "review": True, "note": "=1+1"}
+    row = csv_row(rec, classes)
+    assert row[0] == "'@a.jpg" and row[-1] == "'=1+1"
+    out = io.StringIO()
+    CsvRows(out).writerow(row)
+    back = parse_record(out.getvalue().encode(), 2, "csv", csv_columns(classes), Path("r.csv"))
+    assert back["path"] == "@a.jpg" and back["note"] == "=1+1"

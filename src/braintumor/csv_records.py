@@ -24,7 +24,8 @@ def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
-    """One record under :func:`csv_columns` (an error or a refusal's reason in ``error``; blanks for absent values).
+    """One record under :func:`csv_columns` (an error or a refusal's reason in ``error``; blanks for absent values);
+    its text cells (path, error, note) formula-safe (:func:`csv_text`), as the page's download (static/text.js).
 
     A refused record's class columns are blank, as its label and confidence are: a spreadsheet filter on a class
     column (meningioma > 0.9) picked up a refused photo at 0.9996. Its network output stays in json and jsonl, under
@@ -33,7 +34,7 @@ def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
     return [csv_text(rec["path"]), rec.get("label") or "", _blank(rec.get("confidence")),
             *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
             csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review")),
-            rec.get("series", ""), rec.get("note", "")]
+            rec.get("series", ""), csv_text(rec.get("note") or "")]
 
 
 class CsvRows:

@@ -36,8 +36,9 @@ def parse_record(line: bytes, n: int, fmt: str, header: list[str], target: Path)
             if len(row) != len(header):
                 raise ValueError
             rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-            if "path" in rec:
-                rec["path"] = csv_text_value(rec["path"])
+            for key in ("path", "note"):  # csv_row's text cells (an error's is not read)
+                if key in rec:
+                    rec[key] = csv_text_value(rec[key])
             if rec.pop("ood", "") == "True":
                 rec.pop("error", None)  # that column holds a refusal's reason: not a failure
     except (ValueError, StopIteration, csv.Error):  # csv.Error: a bare \r in a cell, as predict wrote it once
