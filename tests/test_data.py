@@ -278,3 +278,14 @@ def test_a_cache_write_stopped_midway_leaves_no_temporary_file(tmp_path, monkeyp
         else:
             image_hashes.cached_hashes(ds, cache_dir=tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_cache_folder_that_cannot_be_written_is_named_escaped(tmp_path, capsys):
+    """'warning: decoded images not cached (...: CACHE)' printed the --cache-dir name raw: its escape sequence
+    cleared the terminal, where every other line of the CLI shows a name escaped (wording.printable)."""
+    ds = load_dataset(make_dataset(tmp_path / "d"))
+    cache = tmp_path / "c\x1b[2J"
+    cache.write_bytes(b"")  # a file where the cache folder goes: it cannot be made
+    load_prepared(ds, PreprocessConfig(image_size=32), cache_dir=cache)
+    err = capsys.readouterr().err
+    assert "warning: decoded images not cached" in err and "c\\x1b[2J" in err and "\x1b" not in err, err

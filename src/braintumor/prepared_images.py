@@ -16,7 +16,7 @@ from .data import Dataset, DatasetError
 from .data_fingerprint import fingerprint
 from .image_io import ImageError
 from .preprocess import PreprocessConfig, prepare
-from .wording import dataset_file_error, none_readable
+from .wording import dataset_file_error, none_readable, printable
 
 
 def default_cache_dir() -> Path:
@@ -70,8 +70,8 @@ def load_prepared(
             np.savez(fh, images=stacked, keep=np.asarray(keep), skip_index=np.asarray(skip_index, dtype=np.int64),
                      skip_msg=np.asarray([m for _, m in skipped], dtype=str))
     except OSError as exc:  # a read-only or full cache folder costs the next run's decoding, not this run
-        print(f"warning: decoded images not cached ({exc.strerror or exc}: {cache_file.parent}); "
-              "the next run decodes them again", file=sys.stderr)
+        print(printable(f"warning: decoded images not cached ({exc.strerror or exc}: {cache_file.parent}); "
+                        "the next run decodes them again"), file=sys.stderr)  # the folder's name escaped
     kept = dataset.subset(keep)
     kept.skipped = skipped
     return stacked, kept
