@@ -136,3 +136,31 @@ def test_a_dropped_folders_file_with_a_backslash_is_named_as_its_csv_row(server,
     assert page.locator("#results > .card .card-name").all_text_contents() == ["scans/b.jpg"] == csv_paths(page)
     assert [p for p in problems if "ERR_ACCESS_DENIED" not in p] == []
     page.close()
+
+
+def test_a_name_past_the_servers_limit_is_cut_alike_on_its_card_in_the_csv_and_in_the_json(server, chromium,
+                                                                                          test_images):
+    """The server keeps a sent name's first 255 characters (inference.MAX_NAME), so a 400-character name (a file
+    made in the browser, or named by another system) was whole on its card and cut in the CSV and the JSON (and on
+    the page without JavaScript): the page cuts it as the server does, counting characters as Python does (one
+    outside the BMP is one, not two UTF-16 units)."""
+    from braintumor.web.inference import MAX_NAME
+
+    jpeg = test_images["glioma"][0].read_bytes()
+    names = ["\U0001f9e0" + "y" * 400 + ".jpg", "z" * 300 + ".jpg"]
+    page, problems = open_page(chromium, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answers = []
+    page.on("response", lambda r: answers.append(r.json()) if "/api/v1/predict" in r.url else None)
+    page.set_input_files("#file-input", [{"name": names[0], "mimeType": "image/jpeg", "buffer": jpeg},
+                                         {"name": names[1], "mimeType": "image/jpeg", "buffer": b"junk" * 30}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile("^Done: "), timeout=30_000)
+    shown = page.locator("#results > .card .card-name").all_text_contents()
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    sent = sorted(r["path"] for a in answers for r in a["results"])
+    assert shown == [name[:MAX_NAME] for name in names]
+    assert [r[0] for r in rows[1:]] == shown and sent == sorted(shown)
+    assert [p for p in problems if "status of 400" not in p] == []
+    page.close()

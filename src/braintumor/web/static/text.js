@@ -30,10 +30,15 @@ window.braintumorText = (function () {
   // As the server names an upload (web/inference.py _clean_name): its last path component, after a "/" or a "\" (an
   // old Windows browser sends C:\Users\...\a.png, a user's name among its folders), without the white space around
   // it that Python's str.strip() takes. A file named back\slash.jpg was "back\slash.jpg" on its card and "slash.jpg"
-  // in the CSV and the JSON: the page names it as they do.
+  // in the CSV and the JSON: the page names it as they do. Cut, as the server cuts it, to its first MAX_NAME characters
+  // (inference.MAX_NAME; code points, as Python counts): a 400-character name was whole on its card, cut in the CSV,
+  // the JSON and the page without JavaScript.
+  const MAX_NAME = 255;
   const SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+";
   const AROUND = new RegExp("^" + SPACE + "|" + SPACE + "$", "g");
-  function sentName(name) { return String(name).split(/[\\/]/).pop().replace(AROUND, ""); }
+  function sentName(name) {
+    return Array.from(String(name).split(/[\\/]/).pop().replace(AROUND, "")).slice(0, MAX_NAME).join("");
+  }
 
   // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
   function counted(n, noun, plural) { return n + " " + (n === 1 ? noun : plural || noun + "s"); }
