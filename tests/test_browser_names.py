@@ -164,3 +164,38 @@ def test_a_name_past_the_servers_limit_is_cut_alike_on_its_card_in_the_csv_and_i
     assert [r[0] for r in rows[1:]] == shown and sent == sorted(shown)
     assert [p for p in problems if "status of 400" not in p] == []
     page.close()
+
+
+def test_names_with_line_breaks_quotes_or_percent_escapes_are_alike_on_card_csv_json_and_plain_form(server, chromium,
+                                                                                                   test_images):
+    """A browser sends a file name's LF, CR and '"' as %0A, %0D and %22, which Werkzeug undid for %22 alone: "a\\nb.jpg"
+    was "a\\\\nb.jpg" on its card and "a%0Ab.jpg" in the CSV, the JSON and the page without JavaScript; a file named
+    "c%22d.jpg" was that on its card and 'c"d.jpg' elsewhere (the server reads the form's escapes back: inference.
+    _clean_name; the page names a file as the server will, text.js sentName)."""
+    jpeg = test_images["glioma"][0].read_bytes()
+    names = ["a\nb.jpg", "c%22d.jpg", "e\rf.jpg", 'g"h.jpg', "i%0Aj.jpg"]
+    server_names = ["a\nb.jpg", 'c"d.jpg', "e\rf.jpg", 'g"h.jpg', "i\nj.jpg"]
+    files = [{"name": name, "mimeType": "image/jpeg", "buffer": jpeg} for name in names]
+    page, problems = open_page(chromium, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    answers = []
+    page.on("response", lambda r: answers.append(r.json()) if "/api/v1/predict" in r.url else None)
+    page.set_input_files("#file-input", files)
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile("^Done: "), timeout=30_000)
+    shown = page.locator("#results > .card .card-name").all_text_contents()
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8"), newline="")))
+    assert shown == [printable(name) for name in server_names]
+    assert [r[0] for r in rows[1:]] == server_names
+    assert sorted(r["path"] for a in answers for r in a["results"]) == sorted(server_names)
+    assert problems == []
+    page.close()
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    page.set_input_files("#file-input", files)
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#results > .card .card-name").all_text_contents() == shown
+    context.close()

@@ -83,11 +83,14 @@ def _sent_name(header: str | None, parsed: str | None) -> str | None:
     """The file name of a Content-Disposition header with its folders still marked. Browsers send a path's
     backslashes raw (HTML's form encoding escapes only ``"``, CR and LF) and Werkzeug 3.1.9 reads a backslash before
     any character as an escape, so ``C:\\Users\\jsmith\\a.png`` arrived as ``C:Usersjsmitha.png``: the folders, a
-    user's name among them, glued into the name shown, downloaded and sent back."""
+    user's name among them, glued into the name shown, downloaded and sent back. The form's escapes (``%0A``, ``%0D``,
+    ``%22``; urllib3's any control character) are undone, not ``%22`` alone as Werkzeug does: "a\\nb.jpg" came back
+    "a%0Ab.jpg" (static/text.js's sentName undoes them too); never in ``filename*``, already percent-decoded."""
     m = _SENT_FILENAME.search(header or "")
-    if m is None or "\\" not in m.group(1) or "filename*" in (header or "").lower():
+    if m is None or "filename*" in (header or "").lower():
         return parsed
-    return re.split(r"[\\/]", m.group(1))[-1] or parsed  # an escaped quote (a\"b.png) ends the match early
+    name = re.split(r"[\\/]", m.group(1))[-1] or parsed if "\\" in m.group(1) else parsed  # a\"b.png ends it early
+    return re.sub(r"%(22|[01][0-9A-F])", lambda e: chr(int(e[1], 16)), name) if name else name
 
 
 def header_text(value: str) -> str:

@@ -33,11 +33,16 @@ window.braintumorText = (function () {
   // in the CSV and the JSON: the page names it as they do. Cut, as the server cuts it, to its first MAX_NAME characters
   // (inference.MAX_NAME; code points, as Python counts): a 400-character name was whole on its card, cut in the CSV,
   // the JSON and the page without JavaScript.
-  const MAX_NAME = 255;
+  // A "%0A", "%0D" or "%22" in it (any of %00-%1F) is read as the character the form's encoding writes so (a browser
+  // sends "a\nb.jpg" as "a%0Ab.jpg"), as the server reads it: a card named "c%22d.jpg" was 'c"d.jpg' in the CSV.
+  const MAX_NAME = 255, FORM_ESCAPE = /%(22|[01][0-9A-F])/g;
   const SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+";
   const AROUND = new RegExp("^" + SPACE + "|" + SPACE + "$", "g");
   function sentName(name) {
-    return Array.from(String(name).split(/[\\/]/).pop().replace(AROUND, "")).slice(0, MAX_NAME).join("");
+    const own = String(name).split(/[\\/]/).pop().replace(FORM_ESCAPE, function (m, hex) {
+      return String.fromCharCode(parseInt(hex, 16));
+    });
+    return Array.from(own.replace(AROUND, "")).slice(0, MAX_NAME).join("");
   }
 
   // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
