@@ -105,3 +105,18 @@ def test_each_card_of_lower_confidence_but_the_last_links_to_the_next():
     entries = [Entry([rec(f"{k}.png", k != "b")], upload=i) for i, k in enumerate("abcd")]
     assert next_links(entries) == {0: [("Next answer of lower confidence", card_id(2))],
                                    2: [("Next answer of lower confidence", card_id(3))]}
+
+
+def test_the_next_links_words_have_one_home_the_script_reads_them_from_the_form(client):
+    """run-status.js wrote "Next unreadable file" and "Next answer of lower confidence" itself, a copy of
+    done_line.NEXT_WORDS that could drift from the page without JavaScript: the form carries them, in next_links'
+    order, and the script holds no copy."""
+    import json
+    from pathlib import Path
+
+    from braintumor.web.done_line import NEXT_WORDS
+
+    form = re.search(r"data-next-words='([^']*)'", client.get("/").get_data(as_text=True))
+    assert form and json.loads(unescape(form[1])) == [list(pair) for pair in NEXT_WORDS.items()]
+    script = (Path(create_app.__code__.co_filename).parent / "static" / "run-status.js").read_text()
+    assert not any(words in script for words in NEXT_WORDS.values())

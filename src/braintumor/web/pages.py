@@ -36,7 +36,7 @@ from ..wording import (
     unread_format_text,
 )
 from .disconnects import is_disconnect
-from .done_line import card_id, copy_suffixes, done_text, next_links
+from .done_line import NEXT_WORDS, card_id, copy_suffixes, done_text, next_links
 from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
 from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, ModelFailed, model_failed_all
@@ -71,6 +71,9 @@ def _globals() -> dict:
             "mri_only": MRI_ONLY,  # card.js tells a refusal of no MRI by it, as pages.refused_kind
             # run-status.js counts a record of this error "not analysed" (done_line.py), in these words
             "model_failed": MODEL_FAILED, "model_failed_short": MODEL_FAILED_SHORT,
+            # the "Next unreadable file" links' words, which run-status.js's links under the cards say too, in
+            # next_links' order (a list: tojson sorts a dict's keys)
+            "next_words": list(NEXT_WORDS.items()),
             "max_scan_bytes": MAX_VOLUME_BYTES, "not_scan_suffixes": " ".join(sorted(NOT_SCAN_SUFFIXES)),
             "left_out_why": {kind: LEFT_OUT_WHY[kind].format(each="drop or choose each one itself")
                              for kind in LEFT_OUT_KINDS if kind != "special"},

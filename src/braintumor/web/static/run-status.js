@@ -176,13 +176,14 @@ window.braintumorRunStatus = (function () {
   }
 
   // Under the heading of each card (or scan) the Done line's button goes to but the last, a link to the next of them,
-  // as the page without JavaScript has one (done_line.NEXT_WORDS, next_links): with JavaScript there was none, the two
-  // pages reached the next card differently. Those to unreadable files first, as that page orders them.
-  const NEXT = { unread: "Next unreadable file", review: "Next answer of lower confidence" };
+  // as the page without JavaScript has one (done_line.next_links): with JavaScript there was none, the two pages
+  // reached the next card differently. Their words are done_line.NEXT_WORDS, from the form (the script had a copy),
+  // those to unreadable files first, as that page orders them.
   let named = 0;  // ids given to headings that had none
   function nextLinks(each) {
-    const under = new Map();
-    Object.keys(NEXT).forEach(function (kind) {
+    const under = new Map(), words = JSON.parse(document.getElementById("upload-form").dataset.nextWords);
+    words.forEach(function (pair) {
+      const kind = pair[0];
       each[kind].slice(0, -1).forEach(function (card, i) {
         const to = each[kind][i + 1].querySelector(".card-name");
         if (!to.id) to.id = "run-card-" + (named += 1);
@@ -190,7 +191,7 @@ window.braintumorRunStatus = (function () {
         const p = document.createElement("p"), a = p.appendChild(document.createElement("a"));
         p.className = "next-link";
         a.href = "#" + to.id;
-        a.textContent = NEXT[kind];
+        a.textContent = pair[1];
         under.set(card, (under.get(card) || []).concat([p]));
       });
     });
