@@ -208,3 +208,49 @@ def test_the_done_lines_count_of_lower_confidence_goes_to_a_scans_block(server, 
     sync_api.expect(page.locator("section.series .card-review:visible")).to_have_count(2)
     assert problems == []
     page.close()
+
+
+def lowered_on_the_server(monkeypatch, slices: set[int]) -> None:
+    """The server's own answers (the app runs in this process), each scan's ``slices`` made "No tumour" of lower
+    confidence before its summary counts them, for the page without JavaScript and the API alike (lowered() changes
+    the API's answer alone): the model gives these real slices high confidence."""
+    from braintumor.web import volumes
+
+    real = volumes.volume_records
+
+    def records(*args, **kwargs):
+        for rec, sl in real(*args, **kwargs):
+            if rec.get("slice") in slices and "label" in rec:
+                rec.update(label="notumor", review=True, confidence=0.9, ood=False, probabilities={
+                    "glioma": 0.1, "meningioma": 0.0, "notumor": 0.9, "pituitary": 0.0})
+            yield rec, sl
+
+    monkeypatch.setattr(volumes, "volume_records", records)
+
+
+def glioma_study(test_images, n: int) -> bytes:
+    """A zip of one DICOM series of ``n`` real glioma slices (the test set's first three, in turn)."""
+    from dicom_factory import series, zip_bytes
+    from PIL import Image
+
+    from braintumor.image_io import read_image
+
+    stack = [np.asarray(Image.fromarray(read_image(p)).resize((128, 128)), dtype=np.uint8)
+             for p in test_images["glioma"][:3]]
+    return zip_bytes(series([stack[k % 3] for k in range(n)]))
+
+
+def test_the_lower_confidence_next_links_are_the_same_with_javascript_and_without(server, chromium, test_images,
+                                                                                 monkeypatch):
+    """Only the unreadable cards' "Next" links were compared between the two pages: those of lower confidence, from
+    one scan's block to the next, are the same too, of the same words, from and to the same headings."""
+    lowered_on_the_server(monkeypatch, {1})
+    study = glioma_study(test_images, 3)
+    for js in (True, False):
+        context, page = sent_page(chromium, server, [{"name": n, "mimeType": "application/zip", "buffer": study}
+                                                     for n in ("a.zip", "b.zip")], js)
+        sync_api.expect(page.locator("#page-status")).to_contain_text("2 of them with lower confidence")
+        assert page.evaluate(NEXT_LINKS) == [["Next answer of lower confidence", "a.zip", "b.zip"]], js
+        page.get_by_role("link", name="Next answer of lower confidence").press("Enter")
+        sync_api.expect(page.locator("#results h2:focus")).to_have_text("b.zip")
+        context.close()
