@@ -254,3 +254,28 @@ def test_the_lower_confidence_next_links_are_the_same_with_javascript_and_withou
         page.get_by_role("link", name="Next answer of lower confidence").press("Enter")
         sync_api.expect(page.locator("#results h2:focus")).to_have_text("b.zip")
         context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_a_long_scans_block_says_which_slices_are_of_lower_confidence(server, chromium, test_images, monkeypatch, js):
+    """A scan of 20 slices shows cards of its 5 most suspicious alone: a slice of lower confidence outside them was
+    named only in the closed "Every slice as text", and the Done line's way there landed on the scan's heading, which
+    said "6 with lower confidence" and not which. Its line names the first 5 (volumes.REVIEW_NAMED), each a link (the
+    first the next Tab from the heading) that opens the list at its line and focuses it, with JavaScript and without."""
+    lowered_on_the_server(monkeypatch, {2, 5, 8, 11, 14, 17})
+    context, page = sent_page(chromium, server, [{"name": "long.zip", "mimeType": "application/zip",
+                                                  "buffer": glioma_study(test_images, 20)}], js)
+    block = page.locator("section.series")
+    sync_api.expect(block.locator(".series-line")).to_contain_text(
+        "· 6 with lower confidence (slice 2, slice 5, slice 8, slice 11, slice 14; 1 more in Every slice as text)")
+    cards = block.locator(".series-top .card-name").all_text_contents()
+    assert len(cards) == 5 and not any(name.startswith("slice 2 ") for name in cards), cards  # no card of it
+    page.locator("#page-status .status-link").press("Enter")
+    sync_api.expect(page.locator("#results h2:focus")).to_have_text("long.zip")
+    page.keyboard.press("Tab")
+    sync_api.expect(page.locator(":focus")).to_have_text("slice 2")
+    page.keyboard.press("Enter")
+    sync_api.expect(block.locator(".strip-text")).to_have_attribute("open", "")
+    sync_api.expect(page.locator(".strip-list li:focus")).to_have_text(
+        re.compile(r"^slice 2: No tumour with lower confidence \(90\.0 ?%\)"))
+    context.close()

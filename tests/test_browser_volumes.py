@@ -75,7 +75,7 @@ def _no_js_words(html: str) -> dict:
         found = [" ".join(unescape(re.sub(r"<[^>]+>", "", t)).split()) for t in re.findall(pattern, html, flags=re.S)]
         return [t for t in found if t]  # not the empty copies in <template> elements
 
-    return {"line": texts(r'<p class="series-line">(.*?)</p>'), "list": texts(r"<li>(slice .*?)</li>"),
+    return {"line": texts(r'<p class="series-line">(.*?)</p>'), "list": texts(r"<li[^>]*>(slice .*?)</li>"),
             "cards": texts(r'<article class="card"[^>]*>\s*<h4 class="card-name">(.*?)</h4>'),  # under an h3
             "refused": html.count("strip-bar strip-refused")}
 

@@ -103,8 +103,8 @@ def test_every_slice_as_text_says_which_slices_have_lower_confidence(app, upload
     files = uploads[:2]  # a NIfTI volume and a DICOM series
     records = post(app.test_client(), files).get_json()["results"]
     html = post(app.test_client(), files, "/").get_data(as_text=True)
-    lists = [re.findall(r"<li>(slice .*?)</li>", b, flags=re.S) for b in
-             re.findall(r'<ul class="strip-list">(.*?)</ul>', html, flags=re.S) if "<li>" in b]
+    lists = [re.findall(r"<li[^>]*>(slice .*?)</li>", b, flags=re.S) for b in
+             re.findall(r'<ul class="strip-list">(.*?)</ul>', html, flags=re.S) if "<li" in b]
     assert [len(lines) for lines in lists] == [8, 8]
     flagged = [[r["slice"] for r in records if r["path"] == name and r.get("review")] for name, _ in files]
     assert any(flagged), "no slice with lower confidence: nothing to check"

@@ -41,7 +41,7 @@ from .inference import base64_text, model_card, read_uploads, state, status_for
 from .model_facts import readable_card
 from .model_failures import MODEL_FAILED, MODEL_FAILED_SHORT, ModelFailed, model_failed_all
 from .monitoring import observe_results
-from .volumes import classify_entries, flatten
+from .volumes import REVIEW_NAMED, classify_entries, flatten
 
 bp = Blueprint("pages", __name__)
 
@@ -60,6 +60,7 @@ def _display_name(label: str) -> str:
 bp.add_app_template_test(is_int8, "int8_copy")  # the header's "(int8 copy)"
 bp.add_app_template_global(card_id, "card_id")  # each result's heading's id, where the Done line's link lands
 bp.add_app_template_global(next_links, "next_links")  # from each such card to the next, without JavaScript
+bp.add_app_template_global(lambda: REVIEW_NAMED, "review_named")  # a scan's line's slices of lower confidence
 
 
 @bp.app_context_processor

@@ -36,6 +36,11 @@ CHECKPOINT_UPLOAD: str = (f"a torch checkpoint (what 'braintumor train' writes),
                           f"images or scans to classify ({INPUT_KINDS}); the model this page uses is chosen by the "
                           "server's operator, who can export a checkpoint to ONNX for it")
 
+#: How many of a scan's slices of lower confidence its line names, each a link to its line in "Every slice as text",
+#: the rest counted ("; 7 more in Every slice as text"): the line is said when the scan's answer comes, and an unsure
+#: model's 155 slices were 155 names (_series.html, series.js, which reads it from the form's data-review-named).
+REVIEW_NAMED: int = 5
+
 
 @dataclass
 class Entry:

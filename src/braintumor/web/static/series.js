@@ -7,6 +7,7 @@
 window.braintumorSeries = function (helpers) {
   const percent = helpers.percent, printable = helpers.printable, newCard = helpers.newCard, fillCard = helpers.fillCard;
   const nameCard = helpers.nameCard;
+  let numbered = 0;  // the scans shown: their slices' lines' ids ("scan-2-slice-17")
 
   // As _series.html's slice_name and slice_text macros: the same words with and without JavaScript.
   function sliceName(rec) {
@@ -97,16 +98,31 @@ window.braintumorSeries = function (helpers) {
     block.setAttribute("aria-label", "Scan " + scan);  // a zip's series with its number, as headed
     block.querySelector(".series-name").textContent = scan;
     block.querySelector(".strip-of").textContent = scan;  // its "Every slice as text" too
-    block.querySelector(".series-line").textContent = s.slices + " slices" +  // no all-zero counts (_series.html)
+    const line = block.querySelector(".series-line"), id = "scan-" + (numbered += 1);  // its slices' lines' ids
+    line.textContent = s.slices + " slices" +  // no all-zero counts (_series.html)
       (s.classified ? " · " + Object.keys(s.counts).map(function (c) { return (names[c] || c) + " " + s.counts[c]; })
         .join(", ") : "") +
       // as _series.html: those turned apart
       (s.refused - side ? " · " + (s.refused - side) + " not classified (unlike brain MRI)" : "") +
       (side ? " · " + side + " not classified (" + turnedResend() + ")" : "") +
       (s.failed ? " · " + s.failed + " unreadable" : "") +  // wording.UNREADABLE, as the CLI's summary
-      (s.model_failed ? " · " + s.model_failed + " not analysed" : "") +  // wording.NOT_ANALYSED: why, below
-      (s.flagged ? " · " + s.flagged + " with lower confidence" : "") +  // wording.LOWER_CONFIDENCE, as the cards
-      (s.stripped ? " · " + window.braintumorText.stripped(s.stripped) : "");  // stripped.count_text's words
+      (s.model_failed ? " · " + s.model_failed + " not analysed" : "");  // wording.NOT_ANALYSED: why, below
+    if (s.flagged) {  // wording.LOWER_CONFIDENCE, as the cards, and which slices (_series.html): each a link to its
+      // line in "Every slice as text", which opens at it; one not among the most suspicious had no card
+      const reviewed = records.filter(function (r) { return r.slice !== undefined && stripEntry(r).review !== null; });
+      const most = Number(document.getElementById("upload-form").dataset.reviewNamed);  // volumes.REVIEW_NAMED
+      line.append(" · " + s.flagged + " with lower confidence" + (reviewed.length ? " (" : ""));
+      reviewed.slice(0, most).forEach(function (rec, i) {
+        const a = document.createElement("a");
+        a.className = "review-slice";
+        a.href = "#" + id + "-slice-" + rec.slice;
+        a.textContent = "slice " + rec.slice;
+        line.append(i ? ", " : "", a);
+      });
+      line.append((reviewed.length > most ? "; " + (reviewed.length - most) + " more in Every slice as text" : "") +
+        (reviewed.length ? ")" : ""));
+    }
+    line.append(s.stripped ? " · " + window.braintumorText.stripped(s.stripped) : "");  // stripped.count_text's
     // why slices were not classified or unreadable, each reason once with its count, most first (as
     // volumes.Entry.refusals): "3 unreadable" said nothing of why
     const reasons = new Map();
@@ -150,6 +166,10 @@ window.braintumorSeries = function (helpers) {
       }
       const li = document.createElement("li");
       li.textContent = sliceText(t, names);
+      if (t.review !== null) {  // where its link on the scan's line lands
+        li.id = id + "-slice-" + t.slice;
+        li.tabIndex = -1;
+      }
       list.appendChild(li);
     });
     const notes = block.querySelector(".series-notes");
