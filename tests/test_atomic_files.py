@@ -195,3 +195,61 @@ def test_a_named_pipe_at_an_output_name_is_refused_before_anything_moves(tmp_pat
         signal.signal(signal.SIGALRM, before)
     assert (tmp_path / "report.html").read_text() == "an earlier run's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.csv", "report.html"]
+
+
+def test_a_move_that_fails_part_way_puts_back_the_earlier_run(tmp_path, monkeypatch):
+    """A move into --out that failed after some files had moved (here the third: a full disk) left this run's
+    predictions.csv beside the earlier run's metrics.json and report.html, which described other images; an
+    earlier figure this run does not draw was removed. Now every file is put back as it was, new names removed."""
+    from braintumor import atomic_files
+    from braintumor.atomic_files import folder_replaced_whole
+
+    for name in ("predictions.csv", "report.html", "metrics.json", "gallery_refused.png"):
+        (tmp_path / name).write_text(f"an earlier run's {name}")
+    real, moves = os.replace, []
+
+    def full_at_third(src, dst):
+        if ".braintumor-staging" in str(src) and ".braintumor-staging" not in str(dst) and ".earlier" not in str(src):
+            moves.append(dst)  # a staged file's move (not one put back)
+            if len(moves) == 3:
+                raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic_files.os, "replace", full_at_third)
+    with pytest.raises(OSError, match="No space left"), \
+            folder_replaced_whole(tmp_path, ["gallery_refused.png"], "metrics.json") as staged:
+        for name in ("predictions.csv", "roc.png", "report.html", "metrics.json"):
+            (staged / name).write_text(f"this run's {name}")
+    assert len(moves) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gallery_refused.png", "metrics.json", "predictions.csv",
+                                                          "report.html"]
+    for p in tmp_path.iterdir():
+        assert p.read_text() == f"an earlier run's {p.name}"
+
+
+def test_a_move_through_a_link_that_fails_puts_back_what_it_leads_to(tmp_path, monkeypatch):
+    """A report.html that is a link (to a shared page) is written through; the move failing after it (metrics.json,
+    moved last, on a full disk) left the shared page this run's, beside the earlier metrics.json."""
+    from braintumor import atomic_files
+    from braintumor.atomic_files import folder_replaced_whole
+
+    shared = tmp_path / "shared.html"
+    shared.write_text("an earlier run's report.html")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").symlink_to(shared)
+    (out / "metrics.json").write_text("an earlier run's metrics.json")
+    real = os.replace
+
+    def full_at_metrics(src, dst):
+        if str(dst).endswith("metrics.json") and ".braintumor-staging" not in str(dst):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(atomic_files.os, "replace", full_at_metrics)
+    with pytest.raises(OSError, match="No space left"), folder_replaced_whole(out, (), "metrics.json") as staged:
+        for name in ("report.html", "new.png", "metrics.json"):
+            (staged / name).write_text(f"this run's {name}")
+    assert (out / "report.html").is_symlink() and shared.read_text() == "an earlier run's report.html"
+    assert (out / "metrics.json").read_text() == "an earlier run's metrics.json"
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "report.html"]

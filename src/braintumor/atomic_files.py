@@ -74,8 +74,9 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "
     """A hidden staging folder in ``folder`` (made, with its missing parents) that a run writes its files to; when the
     block ends without an error they are moved into ``folder`` at once, stop signals held, and each name in ``owned``
     not written this time is removed there (an earlier run's); ``last`` is moved last, the others in the order written.
-    Failed or stopped: ``folder`` is as it was, the folders made for it removed. A stopped ``evaluate`` left
-    predictions.csv and half its figures; removing what it had written lost an earlier run's files."""
+    Failed or stopped, the moves too (:func:`_swap_in`): ``folder`` is as it was, the folders made for it removed. A
+    stopped ``evaluate`` left predictions.csv and half its figures; removing what it had written lost an earlier run's
+    files."""
     made = list(itertools.takewhile(lambda p: not p.exists(), (folder, *folder.parents)))  # deepest first
     make_folder(folder)
     staging = ""
@@ -93,10 +94,7 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "
                     raise IsADirectoryError(errno.EISDIR, "Is a directory", str(folder / name))
                 if file_kind(folder / name).startswith("a named pipe"):  # opened to write, it waits for a reader:
                     raise OSError(errno.EINVAL, "A named pipe, not a file", str(folder / name))  # stops held
-            for entry in entries:
-                put_in_place(entry.path, folder / entry.name)  # a link's target gets it, as written_whole's does
-            for name in set(owned) - {e.name for e in entries}:
-                (folder / name).unlink(missing_ok=True)
+            _swap_in(Path(staging), folder, entries, set(owned) - {e.name for e in entries})
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
@@ -104,6 +102,45 @@ def folder_replaced_whole(folder: Path, owned: Iterable[str] = (), last: str = "
         with contextlib.suppress(OSError):  # not empty (it holds the files): it stays, and the folders above it
             for made_folder in made:
                 made_folder.rmdir()
+
+
+def _swap_in(staging: Path, folder: Path, entries: list[os.DirEntry], dropped: set[str]) -> None:
+    """Move the staged ``entries`` into ``folder`` (a link's target gets its file, as written_whole's does) and set its
+    ``dropped`` names aside; all or nothing: a failure part way (a full disk, a link to a read-only file) puts back
+    what had changed. It left this run's predictions.csv beside an earlier run's metrics.json and report.html."""
+    earlier = staging / ".earlier"  # in ``folder``: its files kept by a hard link or a rename, no copy
+    earlier.mkdir()
+    done: list[tuple[Path, Path | None]] = []  # (a name changed, its earlier file or None: it was not there)
+    try:
+        for entry in entries:
+            target, kept = folder / entry.name, earlier / entry.name
+            if target.is_symlink() or not target.is_file():  # written through: what it leads to is copied
+                if target.is_file():
+                    shutil.copyfile(target, kept)
+                elif os.path.lexists(target):  # a device (a link to /dev/null): nothing to put back
+                    put_in_place(entry.path, target)
+                    continue
+                else:
+                    kept = None
+            else:
+                try:
+                    os.link(target, kept)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(target, kept)
+            done.append((target, kept))
+            put_in_place(entry.path, target)
+        for name in dropped:
+            if os.path.lexists(folder / name):
+                os.replace(folder / name, earlier / name)
+                done.append((folder / name, earlier / name))
+    except BaseException:
+        for target, kept in reversed(done):
+            with contextlib.suppress(OSError):
+                if kept is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    put_in_place(kept, target)
+        raise
 
 
 def check_folder_can_be_made(folder: Path) -> None:
