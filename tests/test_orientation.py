@@ -282,3 +282,44 @@ def test_the_shipped_files_carry_one_check_with_both_thresholds():
     quarter, half = float_file.turn_thresholds
     assert 0.5 <= quarter < 1.0 and 0.5 <= half < 1.0
     assert float_file.metadata["orientation"]["val_upright_refused"] == 0.0  # the rule: no upright validation crop
+
+
+def _disk_full_at(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """onnx.save_model raises ENOSPC for a file named ``name`` (or its temporary copy) and saves the others."""
+    import errno
+
+    import onnx
+
+    save = onnx.save_model
+
+    def full(proto, path, *args, **kwargs):
+        if name in Path(path).name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(proto, path, *args, **kwargs)
+
+    monkeypatch.setattr(onnx, "save_model", full)
+
+
+@pytest.mark.parametrize("refit", [False, True], ids=["fit", "refit"])
+def test_a_failure_at_the_second_model_leaves_the_first_as_it_was(grafted, tiny_run, tmp_path, monkeypatch, capsys,
+                                                                   refit):
+    """``orientation FLOAT INT8``: the second file's write failing (a full disk) left the first with the new network
+    (or thresholds) and the second without: a float file and its int8 copy that refuse differently. Now each file is
+    written beside itself first and all are put in place together, or none."""
+    from braintumor.cli import main
+
+    first, second = tmp_path / "a.onnx", tmp_path / "b-int8.onnx"
+    from braintumor.calibrate import write_metadata
+    from braintumor.predictor import Classifier
+
+    entry = Classifier.load(grafted, threads=1).metadata["orientation"]
+    for model in (first, second):
+        shutil.copy(grafted, model)
+        write_metadata(model, {"orientation": {**entry, "quarter_threshold": 0.99}})  # a refit changes it back
+    before = [m.read_bytes() for m in (first, second)]
+    _disk_full_at("b-int8.onnx", monkeypatch)
+    argv = ["orientation", str(first), str(second), "--run", str(tiny_run), "--epochs", "1", "--seed", "1"]
+    assert main(argv + (["--refit-thresholds"] if refit else [])) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert [m.read_bytes() for m in (first, second)] == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.onnx", "b-int8.onnx"]  # no temporary file left

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +27,7 @@ from torch import nn
 from .augment import augment
 from .calibrate import write_metadata
 from .model import OrientationNet
+from .models_together import rewritten_together
 from .orientation import FIT_EPOCHS as EPOCHS
 from .orientation import OUTPUT, PREFIX, turn_probabilities, turn_reasons
 from .orientation_graph import is_check, strip_check
@@ -178,11 +179,10 @@ def export_network(net: nn.Module, size: int, opset: int = 18):
 def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathLike,
                     data: str | os.PathLike | None = None, epochs: int = EPOCHS, seed: int = 0, log=print) -> dict:
     """Train the orientation network on the run's training images, fit its thresholds on the validation images,
-    graft it into each of ``models`` (each rewritten atomically; all must share one preprocessing, as a float
+    graft it into each of ``models`` (rewritten together, or none; all must share one preprocessing, as a float
     file and its int8 copy do) and return the metadata entry they store."""
     import onnx
 
-    from .atomic_files import put_in_place
     from .data import DatasetError
 
     models = [models] if isinstance(models, (str, os.PathLike)) else list(models)
@@ -204,18 +204,16 @@ def fit_orientation(models: Sequence[str | os.PathLike], run_dir: str | os.PathL
              "epochs": epochs, "seed": seed, "training_images": int((~is_val).sum()),
              "training_seconds": round(seconds, 1), **fitted_thresholds(logits, turns, log)}
     sample = slice(None, None, max(1, len(copies) // 64))
-    for model in models:
-        target = Path(model)
-        proto = onnx.load_model(str(target))
-        graft(proto, onnx.ModelProto.FromString(part.SerializeToString()))  # graft renames in place: a copy each
-        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            tmp_path = Path(tmp) / target.name
+    with rewritten_together(models) as written:  # all or none: a float file and its int8 copy refuse alike
+        for model, tmp_path in zip(models, written, strict=True):
+            proto = onnx.load_model(str(model))
+            graft(proto, onnx.ModelProto.FromString(part.SerializeToString()))  # graft renames in place: a copy each
             onnx.save_model(proto, str(tmp_path), save_as_external_data=False)
             onnx.checker.check_model(str(tmp_path))
             write_metadata(tmp_path, {"orientation": entry})
             _check_parity(logits[sample], tmp_path, copies[sample])
-            put_in_place(tmp_path, target)
-        log(f"wrote the orientation check into {target}")
+    for model in models:
+        log(f"wrote the orientation check into {model}")
     return entry
 
 
@@ -263,7 +261,6 @@ def refit_thresholds(models: Sequence[str | os.PathLike], run_dir: str | os.Path
     """Fit the thresholds again, by today's rule (:data:`REFUSE_UPSIDE_DOWN`), on the run's validation images with
     the network already in ``models`` (all must carry the same one, as a float file and its int8 copy do), and
     rewrite only their metadata entry, atomically; return it. No training: the network and every answer stay."""
-    from .calibrate import write_metadata
     from .data import DatasetError
 
     models = [models] if isinstance(models, (str, os.PathLike)) else list(models)
@@ -275,8 +272,11 @@ def refit_thresholds(models: Sequence[str | os.PathLike], run_dir: str | os.Path
     images, _, is_val = prepared_run_images(classifiers[0], run_dir, data)
     copies, turns = turned_copies(images[is_val])
     entry = {**classifiers[0].metadata["orientation"], **fitted_thresholds(part_logits(parts[0], copies), turns, log)}
+    with rewritten_together(models) as written:  # all or none, as fit_orientation's
+        for model, tmp_path in zip(models, written, strict=True):
+            shutil.copyfile(model, tmp_path)
+            write_metadata(tmp_path, {"orientation": entry})
     for model, clf in zip(models, classifiers, strict=True):
-        write_metadata(model, {"orientation": entry})
         log(f"refitted the thresholds of {model} (quarter turn {clf.metadata['orientation']['quarter_threshold']:.6f}"
             f" -> {entry['quarter_threshold']:.6f})")
     return entry
