@@ -216,3 +216,22 @@ def test_calibrate_refuses_data_whose_images_are_not_the_runs(tiny_run, tiny_mod
     assert model.read_bytes() == before
     shutil.copy(data_root / "Training" / split["val"][0], edited)  # the run's images, elsewhere: calibrated
     assert run_cli(["calibrate", str(model), "--run", str(tiny_run), "--data", str(copy)], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+def test_a_read_only_model_is_refused_before_any_work(tmp_path, capsys, command):
+    """calibrate and orientation rewrite MODEL in place: one kept read-only (chmod a-w) was replaced after the whole
+    fit when run as root (a container, CI), as an output file kept so was before the CLI refused those. A usage error
+    now, before the run folder is read (here an empty one, whose own error came first)."""
+    from braintumor.cli import main
+    from braintumor.model_files import resolve_model_path
+
+    shipped = resolve_model_path("braintumor-tumornet-s-int8.onnx")  # the int8 copy: both commands take it
+    model = tmp_path / "m.onnx"
+    shutil.copy(shipped, model)
+    model.chmod(0o444)
+    (tmp_path / "run").mkdir()
+    assert main([command, str(model), "--run", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"{model} is read-only: {command} rewrites it in place" in err and "chmod u+w" in err
+    assert model.read_bytes() == shipped.read_bytes()

@@ -59,7 +59,7 @@ def check_destination(flag: str, raw: str | None, folder: bool) -> None:
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write {flag} {raw}: no permission")
         return
-    if not folder and path.is_file() and _read_only(path):  # moved over, its folder's permission was
+    if not folder and path.is_file() and read_only(path):  # moved over, its folder's permission was
         raise UsageError(f"cannot write {flag} {raw}: it is read-only: make it writable (chmod u+w), or choose "
                          "another name")  # enough: a file kept so (chmod a-w) was replaced
     # nothing is left here (a folder made to try it is removed): a command that stops early leaves no folder behind
@@ -126,7 +126,7 @@ def _check_files_go(flag: str, raw: str, names: Sequence[str]) -> None:
                              f"there: move it aside, or choose another {flag}")
 
 
-def _read_only(path: Path) -> bool:
+def read_only(path: Path) -> bool:
     """No write permission for this process, or none for anyone (``chmod a-w``): root's ``os.access`` grants that
     file, and a run as root (a container, CI) replaced a results file kept read-only. Not where no file can be made
     beside it (``/proc/version``), which is said so later, more usefully than "chmod u+w"."""

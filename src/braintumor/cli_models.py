@@ -29,6 +29,19 @@ def _require_exported(*models: str) -> None:
                                     f"{model})")
 
 
+def _require_rewritable(command: str, *models: str) -> None:
+    """calibrate and orientation rewrite their models in place: one kept read-only (chmod a-w) was replaced after the
+    whole fit when run as root, as an output file kept so was before the CLI refused those (cli_checks)."""
+    from .atomic_files import final_target
+    from .cli_checks import read_only
+    from .exit_errors import UsageError
+
+    for model in models:
+        if Path(model).is_file() and read_only(final_target(Path(model))):
+            raise UsageError(f"{model} is read-only: {command} rewrites it in place: make it writable (chmod u+w), "
+                             f"or {command} a copy")
+
+
 def _wrote(path: Path) -> None:
     """The model file a command wrote, in one wording for export, quantize and calibrate (which edits in place)."""
     print(f"wrote {printable(str(path))} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -47,6 +60,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
     _require_exported(args.model)
+    _require_rewritable("calibrate", args.model)
     calibrate(args.model, args.run, args.data, args.background_percentile, args.ood_augment, args.metrics,
               args.ood_framing)
     _wrote(Path(args.model))  # the file calibrate rewrote in place (write_metadata opens this very name)
@@ -67,6 +81,7 @@ def _cmd_orientation(args: argparse.Namespace) -> int:
     from .orientation_fit import fit_orientation, refit_thresholds
 
     _require_exported(*args.models)
+    _require_rewritable("orientation", *args.models)
     if args.refit_thresholds:
         refit_thresholds(args.models, args.run, args.data)
     else:
