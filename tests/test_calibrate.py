@@ -235,3 +235,18 @@ def test_a_read_only_model_is_refused_before_any_work(tmp_path, capsys, command)
     err = capsys.readouterr().err
     assert f"{model} is read-only: {command} rewrites it in place" in err and "chmod u+w" in err
     assert model.read_bytes() == shipped.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+def test_a_shipped_model_named_bare_is_refused_before_any_work(tmp_path, monkeypatch, capsys, command):
+    """A bare name not in the working folder is looked up among the shipped models (``--model NAME`` works from any
+    folder); calibrate and orientation read that file, fitted it for minutes, then wrote to NAME in the working
+    folder: 'No such file or directory' after the work (or, had it written, the shipped model changed)."""
+    from braintumor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    assert main([command, "braintumor-tumornet-s-int8.onnx", "--run", "run"]) == 2
+    err = capsys.readouterr().err
+    assert f"braintumor-tumornet-s-int8.onnx is not in {tmp_path}" in err and "copy it here" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

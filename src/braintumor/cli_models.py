@@ -31,12 +31,17 @@ def _require_exported(*models: str) -> None:
 
 def _require_rewritable(command: str, *models: str) -> None:
     """calibrate and orientation rewrite their models in place: one kept read-only (chmod a-w) was replaced after the
-    whole fit when run as root, as an output file kept so was before the CLI refused those (cli_checks)."""
+    whole fit when run as root, as an output file kept so was before the CLI refused those (cli_checks); a bare name
+    found only among the shipped models was fitted, then written to that name in the working folder."""
     from .atomic_files import final_target
     from .cli_checks import read_only
     from .exit_errors import UsageError
+    from .model_files import resolve_model_path
 
     for model in models:
+        if not Path(model).exists():  # a bare name _require_exported found among the shipped models: not rewritten
+            raise UsageError(f"{model} is not in {Path.cwd()}: {command} rewrites the file it is given, not the "
+                             f"shipped one ({resolve_model_path(model)}): copy it here and {command} the copy")
         if Path(model).is_file() and read_only(final_target(Path(model))):
             raise UsageError(f"{model} is read-only: {command} rewrites it in place: make it writable (chmod u+w), "
                              f"or {command} a copy")
