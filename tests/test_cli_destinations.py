@@ -648,3 +648,23 @@ def test_an_output_behind_a_folder_that_may_not_be_entered_is_a_usage_error(tmp_
                                                          f"the folder {closed} (chmod u+x)\n")
     finally:
         closed.chmod(0o700)
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["file", "link"])
+def test_an_earlier_report_kept_read_only_in_evaluates_out_is_refused_not_replaced(tmp_path, capsys, linked):
+    """``evaluate --out OUT`` whose earlier report.html was kept read-only (``chmod a-w``), or is a link to a read-only
+    shared page, replaced it (or wrote through the link) as root, as ``-o KEPT`` did before it was refused: a usage
+    error before any image is read."""
+    out, kept = tmp_path / "out", tmp_path / "kept.html"
+    out.mkdir()
+    kept.write_text("the report to keep")
+    kept.chmod(0o444)
+    if linked:
+        (out / "report.html").symlink_to(kept)
+    else:
+        kept.rename(out / "report.html")
+    (tmp_path / "data").mkdir()
+    rc, _, err = run_cli(["evaluate", "--data", str(tmp_path / "data"), "--out", str(out)], capsys)
+    assert (rc, err) == (2, f"error: cannot write --out {out}: {out / 'report.html'} is read-only: make it writable "
+                            "(chmod u+w), or choose another --out\n")
+    assert (out / "report.html").read_text() == "the report to keep"

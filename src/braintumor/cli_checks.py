@@ -115,15 +115,19 @@ def check_folder_name(flag: str, raw: str, names: Sequence[str] = (), command: s
 
 
 def _check_files_go(flag: str, raw: str, names: Sequence[str]) -> None:
-    """Raise UsageError where a folder or named pipe in the folder output ``raw`` holds one of ``names``, the files
-    written into it: ``evaluate --out OUT`` with a folder OUT/roc.png scored every image and drew every figure, then
-    said only "error: Is a directory: OUT/roc.png" (the move into OUT refuses it: atomic_files)."""
+    """Raise UsageError where a folder, a named pipe or a read-only file (or a link to one) in the folder output
+    ``raw`` holds one of ``names``, the files written into it: ``evaluate --out OUT`` with a folder OUT/roc.png scored
+    every image and drew every figure, then said only "error: Is a directory: OUT/roc.png" (the move into OUT refuses
+    it: atomic_files); an earlier report.html kept read-only was replaced as root."""
     for name in names:
         path = Path(raw) / name
         kind = "a folder" if path.is_dir() else file_kind(path) if path.exists() else ""
         if kind.startswith(("a folder", "a named pipe")):
             raise UsageError(f"cannot write {flag} {raw}: {path} is {kind}, not the file {name} it would write "
                              f"there: move it aside, or choose another {flag}")
+        if path.is_file() and read_only(final_target(path)):  # an earlier report kept so: replaced as root
+            raise UsageError(f"cannot write {flag} {raw}: {path} is read-only: make it writable (chmod u+w), or "
+                             f"choose another {flag}")
 
 
 def read_only(path: Path) -> bool:
