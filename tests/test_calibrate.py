@@ -250,3 +250,30 @@ def test_a_shipped_model_named_bare_is_refused_before_any_work(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert f"braintumor-tumornet-s-int8.onnx is not in {tmp_path}" in err and "copy it here" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+def test_a_model_in_a_folder_that_takes_no_new_file_is_refused_before_any_work(tmp_path, monkeypatch, capsys,
+                                                                                command):
+    """The rewritten model is written beside itself first: on a read-only file system (a volume mounted so) the fit
+    ran for minutes, then ended 'Read-only file system'. Now said before the run folder is read."""
+    import errno
+    from pathlib import Path
+
+    from braintumor import atomic_files
+    from braintumor.cli import main
+    from braintumor.model_files import resolve_model_path
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(resolve_model_path("braintumor-tumornet-s-int8.onnx"), model)
+    (tmp_path / "run").mkdir()
+    real_open = atomic_files.os.open
+
+    def read_only_file_system(path, *args, **kwargs):
+        if Path(path).parent == tmp_path:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic_files.os, "open", read_only_file_system)
+    assert main([command, str(model), "--run", str(tmp_path / "run")]) == 2
+    assert f"{model} cannot be rewritten in place: Read-only file system" in capsys.readouterr().err

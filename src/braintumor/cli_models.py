@@ -32,8 +32,9 @@ def _require_exported(*models: str) -> None:
 def _require_rewritable(command: str, *models: str) -> None:
     """calibrate and orientation rewrite their models in place: one kept read-only (chmod a-w) was replaced after the
     whole fit when run as root, as an output file kept so was before the CLI refused those (cli_checks); a bare name
-    found only among the shipped models was fitted, then written to that name in the working folder."""
-    from .atomic_files import final_target
+    found only among the shipped models was fitted, then written to that name in the working folder; one on a
+    read-only file system failed after the fit."""
+    from .atomic_files import check_folder_can_be_made, final_target
     from .cli_checks import read_only
     from .exit_errors import UsageError
     from .model_files import resolve_model_path
@@ -45,6 +46,11 @@ def _require_rewritable(command: str, *models: str) -> None:
         if Path(model).is_file() and read_only(final_target(Path(model))):
             raise UsageError(f"{model} is read-only: {command} rewrites it in place: make it writable (chmod u+w), "
                              f"or {command} a copy")
+        try:  # written beside itself first: a read-only file system said so only after the fit
+            check_folder_can_be_made(final_target(Path(model)).parent)
+        except OSError as exc:
+            raise UsageError(f"{model} cannot be rewritten in place: {exc.strerror or exc}: {command} a copy in "
+                             "another folder") from None
 
 
 def _wrote(path: Path) -> None:
