@@ -310,3 +310,18 @@ def test_data_commands_say_what_data_takes(command, capsys):
         main(["data", command, "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert exc.value.code == 0 and "--data DATA dataset root: ROOT/Training/<class>/ and ROOT/Testing/<class>/" in out
+
+
+def test_data_download_shows_the_dataset_path_escaped(tmp_path, monkeypatch, capsys):
+    """'dataset ready at PATH' printed the path raw: a folder named with an escape sequence cleared the terminal,
+    where every other line of the CLI shows names escaped (wording.printable)."""
+    import types
+
+    from test_data import make_dataset
+
+    root = make_dataset(tmp_path / "r\x1b[2J" / "Training").parent
+    fake = types.ModuleType("kagglehub")
+    fake.dataset_download = lambda _name: str(root)
+    monkeypatch.setitem(sys.modules, "kagglehub", fake)
+    rc, out, _ = run_cli(["data", "download"], capsys)
+    assert rc == 0 and "\x1b" not in out and "r\\x1b[2J" in out, out

@@ -172,7 +172,7 @@ def download_dataset(dest: str | None) -> int:
     try:
         path = Path(kagglehub.dataset_download(KAGGLE_DATASET))
     except Exception as exc:  # network, credentials, quota: all end the same way for the user
-        print(f"error: could not download {KAGGLE_DATASET}" + (f" ({exc})" if str(exc) else "") + ". "
+        print(f"error: could not download {KAGGLE_DATASET}" + (printable(f" ({exc})") if str(exc) else "") + ". "
               f"Offline or no Kaggle credentials? Otherwise {MANUAL_STEPS}", file=sys.stderr)
         return 2
     if dest:
@@ -183,5 +183,6 @@ def download_dataset(dest: str | None) -> int:
     except DatasetError as exc:
         print(printable(f"error: downloaded to {path} but the layout is unexpected: {exc}"), file=sys.stderr)
         return 2
-    print(f"dataset ready at {path}\ntrain with: braintumor train --data {path} --out runs/my-run")
+    print(printable(f"dataset ready at {path}"),
+          printable(f"train with: braintumor train --data {path} --out runs/my-run"), sep="\n")
     return 0
