@@ -93,12 +93,14 @@ def test_a_run_whose_best_pt_was_removed_resumes_and_finds_its_own_best(runs, tm
     shutil.copytree(runs / "r32", run)
     rc, err = _resume(runs, run, capsys)  # its own best.pt: resumed as before
     assert rc == 0 and "no best.pt" not in err, err
-    shutil.copytree(runs / "r32", tmp_path / "again")
-    (tmp_path / "again" / "best.pt").unlink()
-    rc, err = _resume(runs, tmp_path / "again", capsys)
-    assert rc == 0 and f"{tmp_path / 'again'} has no best.pt: the best epoch from here on becomes it" in err, err
-    best = torch.load(tmp_path / "again" / "best.pt", weights_only=False)
-    last = torch.load(tmp_path / "again" / "last.pt", weights_only=False)
+    again = tmp_path / "again\x1b[2J"  # its name shown escaped: it printed raw, clearing the terminal
+    shutil.copytree(runs / "r32", again)
+    (again / "best.pt").unlink()
+    rc, err = _resume(runs, again, capsys)
+    assert rc == 0 and f"{tmp_path}/again\\x1b[2J has no best.pt: the best epoch from here on becomes it" in err, err
+    assert "\x1b" not in err, err
+    best = torch.load(again / "best.pt", weights_only=False)
+    last = torch.load(again / "last.pt", weights_only=False)
     assert best["epoch"] == 2 and [best["val_acc"], -best["val_loss"]] == last["best"]
     assert best["settings"] == last["settings"]
 

@@ -165,7 +165,7 @@ def _train(cfg: TrainConfig, resume: bool, dd: D.Dist, device: torch.device) -> 
             keep_epochs_through(out / "metrics.jsonl", start_epoch)  # a row whose checkpoint was never written
             if not (out / "best.pt").exists():  # removed (another run's, refused): its best is not this run's either
                 best = (-1.0, 0.0)
-                print(f"{out} has no best.pt: the best epoch from here on becomes it", file=sys.stderr)
+                print(printable(f"{out} has no best.pt: the best epoch from here on becomes it"), file=sys.stderr)
 
     meta = {"classes": list(full.classes), "model_name": cfg.model, "preprocess": pre.to_dict(),
             "data_fingerprint": data_fp, "package_version": __version__,
