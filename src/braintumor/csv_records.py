@@ -19,19 +19,20 @@ def csv_columns(classes: tuple[str, ...] | list[str]) -> list[str]:
 
     ``series`` (last, so readers of the older columns keep their positions) tells apart the series of a folder or
     zip that held several, whose slices share one path; ``note`` after it (an answer's caution, ``Prediction.note``),
-    for the same reason."""
-    return ["path", "label", "confidence", *classes, "ood", "ood_score", "error", "slice", "review", "series", "note"]
+    for the same reason. A custom model's class names are formula-safe (:func:`csv_text`), as the label cells."""
+    return ["path", "label", "confidence", *map(csv_text, classes), "ood", "ood_score", "error", "slice", "review",
+            "series", "note"]
 
 
 def csv_row(rec: dict, classes: tuple[str, ...] | list[str]) -> list:
     """One record under :func:`csv_columns` (an error or a refusal's reason in ``error``; blanks for absent values);
-    its text cells (path, error, note) formula-safe (:func:`csv_text`), as the page's download (static/text.js).
+    its text cells (path, label, error, note) formula-safe (:func:`csv_text`), as the page's download (static/text.js).
 
     A refused record's class columns are blank, as its label and confidence are: a spreadsheet filter on a class
     column (meningioma > 0.9) picked up a refused photo at 0.9996. Its network output stays in json and jsonl, under
     its ``"ood": true``."""
     probs = {} if rec.get("ood") else rec.get("probabilities", {})
-    return [csv_text(rec["path"]), rec.get("label") or "", _blank(rec.get("confidence")),
+    return [csv_text(rec["path"]), csv_text(rec.get("label") or ""), _blank(rec.get("confidence")),
             *(probs.get(c, "") for c in classes), _blank(rec.get("ood")), _blank(rec.get("ood_score")),
             csv_text(rec.get("error") or rec.get("reason") or ""), rec.get("slice", ""), _blank(rec.get("review")),
             rec.get("series", ""), csv_text(rec.get("note") or "")]

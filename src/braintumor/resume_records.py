@@ -35,8 +35,9 @@ def parse_record(line: bytes, n: int, fmt: str, header: list[str], target: Path)
             row = next(csv.reader([text]))
             if len(row) != len(header):
                 raise ValueError
-            rec = {k: v for k, v in zip(header, row, strict=True) if v != ""}
-            for key in ("path", "note"):  # csv_row's text cells (an error's is not read)
+            # a class column's name as the model names it (csv_columns guards it as a text cell)
+            rec = {csv_text_value(k): v for k, v in zip(header, row, strict=True) if v != ""}
+            for key in ("path", "label", "note"):  # csv_row's text cells (an error's is not read)
                 if key in rec:
                     rec[key] = csv_text_value(rec[key])
             if rec.pop("ood", "") == "True":
@@ -52,7 +53,7 @@ def parse_record(line: bytes, n: int, fmt: str, header: list[str], target: Path)
                                    "predict never writes (a finite distance >= 0): correct or remove that line, or "
                                    "choose another -o"))
     # jsonl's dict, csv's class columns (between confidence and ood): a hand-edited nan was read by check_same_model
-    classes = header[header.index("confidence") + 1:header.index("ood")]
+    classes = [csv_text_value(c) for c in header[header.index("confidence") + 1:header.index("ood")]]
     probs = rec.get("probabilities") or {} if fmt == "jsonl" else {c: rec[c] for c in classes if c in rec}
     if not isinstance(probs, dict):
         raise bad

@@ -89,19 +89,23 @@ window.braintumorText = (function () {
     return /^[=+\-@\t\r']/.test(text) ? "'" + text : text;
   }
 
-  // The columns come from the server (csv_records.csv_columns); each is filled as csv_records.csv_row fills it (a
-  // refused record's class columns blank, as its label).
+  // The columns come from the server (csv_records.csv_columns, a class's name formula-safe: "'=a" for a custom
+  // model's class "=a"); each is filled as csv_records.csv_row fills it (a refused record's class columns blank, as
+  // its label).
   function csvRow(rec, columns) {
     const probs = rec.ood ? {} : rec.probabilities || {};
     return columns.map(function (column) {
       switch (column) {
         case "path": return csvCell(csvText(rec.path));
-        case "label": return csvCell(rec.label || "");
+        case "label": return csvCell(csvText(rec.label || ""));
         case "error": return csvCell(csvText(rec.error || rec.reason || ""));
         case "note": return csvCell(csvText(rec.note || ""));
         case "confidence": case "ood": case "ood_score": case "slice": case "review": case "series":
           return csvCell(rec[column]);
-        default: return csvCell(probs[column] === undefined ? "" : probs[column]);
+        default: {
+          const p = probs[column.charAt(0) === "'" ? column.slice(1) : column];  // csv_text's ' taken off
+          return csvCell(p === undefined ? "" : p);
+        }
       }
     }).join(",");
   }
