@@ -210,3 +210,15 @@ def test_csv_to_a_terminal_shows_names_escaped_and_to_a_file_exactly():
         _header, row = csv.reader(io.StringIO(text, newline=""))
         assert row[0] == path and row[-1] == path.replace("'=d", "/w").replace(".jpg", "")
         assert ("\x1b" in text) is not isinstance(out, Terminal)
+
+
+def test_a_non_utf8_byte_that_is_a_c1_control_is_shown_escaped(tmp_path, capsys):
+    """A name's byte not UTF-8 was written to the terminal as it is: 0x9b is CSI (as ``\\x1b[``) on a terminal not in
+    UTF-8 mode, so ``x<9b>2J.jpg`` cleared it. Bytes 0x80-0x9f (the C1 controls) are shown as ``\\x9b``; the others
+    (0xa0-0xff, letters in Latin-1) stay their own bytes, as ``ls`` shows them."""
+    from braintumor.wording import printable
+
+    assert printable("a\udc9b[2J\udc80\udcff\udca0.jpg") == "a\\x9b[2J\\x80\udcff\udca0.jpg"
+    main(["predict", str(tmp_path / "x\udc9b2J.jpg")])
+    out, err = capsys.readouterr()
+    assert "x\\x9b2J.jpg" in out + err and "\udc9b" not in out + err, out + err

@@ -140,9 +140,12 @@ def command_word(name: str) -> str:
 def printable(text: str) -> str:
     """``text`` for a terminal: characters that would break or spoof a line (newline, tab, carriage return, escape
     sequences, bidi overrides, zero-width ones) as Python escapes (``\\n``, ``\\x1b``, ``\\u202e``). A byte that is
-    not UTF-8 (a surrogate escape) stays, written as its own byte as ``ls`` does. The CLI's and the server-rendered
-    page's one way to show a name or message (static/text.js mirrors it)."""
-    return "".join(c if c.isprintable() or "\udc80" <= c <= "\udcff" else c.encode("unicode_escape").decode()
+    not UTF-8 (a surrogate escape) stays, written as its own byte as ``ls`` does, but for one of 0x80-0x9f, shown as
+    ``\\x9b``: on a terminal not in UTF-8 mode such a byte is a C1 control (0x9b is CSI, an escape sequence's start
+    as ``\\x1b[`` is). The CLI's and the server-rendered page's one way to show a name or message (static/text.js
+    mirrors it)."""
+    return "".join(c if c.isprintable() or "\udca0" <= c <= "\udcff" else
+                   f"\\x{ord(c) - 0xdc00:02x}" if "\udc80" <= c <= "\udc9f" else c.encode("unicode_escape").decode()
                    for c in text)
 
 
