@@ -199,3 +199,25 @@ def test_names_with_line_breaks_quotes_or_percent_escapes_are_alike_on_card_csv_
     page.wait_for_load_state()
     assert page.locator("#results > .card .card-name").all_text_contents() == shown
     context.close()
+
+
+def test_a_nul_in_a_sent_name_is_an_underscore_on_its_card_as_in_the_json(server, chromium, test_images):
+    """A name sent with "%00" (a file so named: the server reads the form's %00-%1F back) is "k_l.jpg" in the JSON and
+    the CSV (inference._clean_name: no file name holds a NUL), where its card (text.js sentName) kept the NUL, shown
+    "k\\x00l.jpg". Lone surrogates, which no text holds, are "_" on both sides too."""
+    from braintumor.web.inference import _clean_name
+
+    page, problems = open_page(chromium, server, 1280, 900)
+    sync_api.expect(page.locator("html")).to_have_class("js")
+    for name in ("k%00l.jpg", "m\0n.jpg", "o\ud800p.jpg", "q\U0001f600r.jpg"):
+        assert page.evaluate("n => window.braintumorText.sentName(n)", name) == _clean_name(name.replace(
+            "%00", "\0"), 0), name
+    answers = []
+    page.on("response", lambda r: answers.append(r.json()) if "/api/v1/predict" in r.url else None)
+    page.set_input_files("#file-input", [{"name": "k%00l.jpg", "mimeType": "image/jpeg",
+                                          "buffer": test_images["glioma"][0].read_bytes()}])
+    sync_api.expect(page.locator("#page-status")).to_have_text(re.compile("^Done: "), timeout=30_000)
+    assert page.locator("#results > .card .card-name").all_text_contents() == ["k_l.jpg"]
+    assert [r["path"] for a in answers for r in a["results"]] == ["k_l.jpg"]
+    assert problems == []
+    page.close()

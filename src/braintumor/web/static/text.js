@@ -35,14 +35,15 @@ window.braintumorText = (function () {
   // the JSON and the page without JavaScript.
   // A "%0A", "%0D" or "%22" in it (any of %00-%1F) is read as the character the form's encoding writes so (a browser
   // sends "a\nb.jpg" as "a%0Ab.jpg"), as the server reads it: a card named "c%22d.jpg" was 'c"d.jpg' in the CSV.
-  const MAX_NAME = 255, FORM_ESCAPE = /%(22|[01][0-9A-F])/g;
+  // A NUL (as "%00") or a lone surrogate, which no file name holds, is "_" there, as the server makes it.
+  const MAX_NAME = 255, FORM_ESCAPE = /%(22|[01][0-9A-F])/g, NOT_IN_NAMES = /\0|\p{Cs}/gu;
   const SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+";
   const AROUND = new RegExp("^" + SPACE + "|" + SPACE + "$", "g");
   function sentName(name) {
     const own = String(name).split(/[\\/]/).pop().replace(FORM_ESCAPE, function (m, hex) {
       return String.fromCharCode(parseInt(hex, 16));
     });
-    return Array.from(own.replace(AROUND, "")).slice(0, MAX_NAME).join("");
+    return Array.from(own.replace(AROUND, "").replace(NOT_IN_NAMES, "_")).slice(0, MAX_NAME).join("");
   }
 
   // As wording.counted: n with its noun in the number it takes ("1 file", "2 files"), never "file(s)".
