@@ -398,6 +398,29 @@ def test_a_report_onto_an_image_of_the_dataset_it_audits_is_refused(tmp_path, ca
     assert sorted(p.name for p in image.parent.iterdir()) == ["x.jpg"]
 
 
+@pytest.mark.parametrize("where", ["Testing/glioma/a.json", "Training/pituitary/a.json", "glioma/a.json"])
+def test_a_report_file_inside_the_dataset_it_audits_is_refused(tmp_path, capsys, where):
+    """``data audit --out ROOT/Testing/glioma/a.json`` was accepted (only a folder output, or an image-named file, was
+    checked against the dataset): every later audit listed the report among the files not read as images. One beside
+    the class folders (ROOT/Testing/a.json) is listed nowhere, and stays allowed."""
+    from PIL import Image
+
+    root = tmp_path / "ds"
+    for folder in (["glioma"] if where.startswith("glioma") else ["Testing/glioma", "Training/pituitary"]):
+        (root / folder).mkdir(parents=True)
+        Image.new("L", (64, 64), 7).save(root / folder / "x.png")
+    data, out = str(root), root / where
+    rc, said, err = run_cli(["data", "audit", "--data", data, "--out", str(out), "--no-progress"], capsys)
+    assert (rc, said, err) == (2, "", f"error: --out {out} is inside the dataset {data}, where later runs would list "
+                                      "it among the files not read as images: choose a name outside it\n")
+    assert not out.exists()
+    if not where.startswith("glioma"):
+        beside = root / "Testing" / "a.json"
+        assert run_cli(["data", "audit", "--data", data, "--out", str(beside), "--no-progress"], capsys)[0] == 0
+        rc, said, _ = run_cli(["data", "audit", "--data", data, "--no-progress"], capsys)
+        assert rc == 0 and beside.is_file() and "a.json" not in said
+
+
 def test_an_output_that_is_a_symbolic_link_is_written_where_it_points(tmp_path, capsys):
     """``-o link`` (``-o /dev/stdout`` with standard output redirected to a file is one: as root it replaced the
     machine's /dev/stdout) swapped the link for a regular file, and the file it led to never got the results. Now

@@ -200,6 +200,9 @@ def check_destinations(args: argparse.Namespace) -> None:
             if reader is not None:  # `predict scans -o scans/results.png`: every later run read it as a broken image
                 raise UsageError(f"{flag} {raw} is inside {reader[1]} {reader[0]}, where later runs would read it "
                                  "as an input: choose a name outside it")
+        if raw and not folder and (dataset := next((d for d in datasets if _in_splits(d, Path(raw), args)), None)):
+            raise UsageError(f"{flag} {raw} is inside the dataset {dataset}, where later runs would list it among the "
+                             "files not read as images: choose a name outside it")
         if raw and folder:
             _check_not_inside_data(flag, raw, args)
 
@@ -269,6 +272,17 @@ def _read_as_input(folder: Path, target: Path) -> bool:
         return False
     named = target.suffix.lower() in IMAGE_EXTENSIONS or is_volume_file(target)
     return inside and named and target.suffix.lower() != ".zip"
+
+
+def _in_splits(dataset: Path, target: Path, args: argparse.Namespace) -> bool:
+    """Whether the file ``target`` lies in a class folder of ``dataset`` (below a split), whatever its name: a report
+    there was listed by every later run among the files not read as images (one beside the class folders is not)."""
+    try:
+        where = target.parent.resolve()
+    except OSError:
+        return False
+    return any(where.is_relative_to(f.resolve()) and where != f.resolve()
+               for f in data_folders(dataset, getattr(args, "split", None)))
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
