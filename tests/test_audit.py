@@ -169,8 +169,22 @@ def test_a_split_without_readable_images_shows_no_invented_size(tmp_path: Path, 
     (tmp_path / "Testing" / "glioma" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
     assert main(["data", "audit", "--data", str(tmp_path), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "Testing: 1 image (glioma 1, meningioma 0, notumor 0, pituitary 0); no readable image" in printed
+    assert ("Testing: 1 file (glioma 1, meningioma 0, notumor 0, pituitary 0), 1 unreadable; no readable image"
+            in printed)
     assert "0x0" not in printed
+
+
+def test_a_split_with_unreadable_files_counts_them_as_files_not_images(tree: Path, tmp_path: Path, capsys):
+    """"Testing: 8 images (...)" counted an unreadable file as an image, and "unreadable: 1" followed: the line says
+    "8 files (...), 1 unreadable" and the JSON gives each split's n_unreadable beside n_images (files) and n_readable;
+    a split with every file readable keeps "N images"."""
+    out = tmp_path / "audit.json"
+    assert main(["data", "audit", "--data", str(tree), "--out", str(out), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("Training: 9 images (")
+    assert lines[2].startswith("Testing: 8 files (glioma 2, meningioma 2, notumor 2, pituitary 2), 1 unreadable; ")
+    testing = json.loads(out.read_text())["splits"]["Testing"]
+    assert (testing["n_images"], testing["n_readable"], testing["n_unreadable"]) == (8, 7, 1)
 
 
 def test_cli_prints_a_summary_and_writes_json(tree: Path, tmp_path: Path, capsys):
@@ -220,7 +234,7 @@ def test_the_audit_of_one_split_names_its_folder_and_no_figures_across_splits(tr
     report = json.loads(out.read_text())
     s = report["summary"]
     assert set(report["splits"]) == {"all"} and set(s["exact_groups"]) == {"all", "cross-split"}
-    assert lines[1].startswith(f"{testing}: 8 images (glioma 2, meningioma 2, notumor 2, pituitary 2); ")
+    assert lines[1].startswith(f"{testing}: 8 files (glioma 2, meningioma 2, notumor 2, pituitary 2), 1 unreadable; ")
     assert f"exact duplicate groups: {s['exact_groups']['all']}" in lines
     assert f"near duplicate pairs: {s['near_pairs']['all']}" in lines
     assert not [line for line in lines if "across splits" in line or "all" in line.split(":")[0]]

@@ -46,7 +46,9 @@ def _split_stats(ds: Dataset, h: HashedImages, index: np.ndarray) -> dict:
     ok = [k for k in index if h.ok[k]]
     sizes = [h.sizes[k] for k in ok]
     by_area = sorted(sizes, key=lambda s: (s[0] * s[1], s))
-    return {"n_images": len(index), "n_readable": len(ok), "classes": ds.counts(),
+    # n_images counts files named as images (as "classes" does), n_readable those that decode: the summary's "N files
+    # (...), K unreadable" where they differ
+    return {"n_images": len(index), "n_readable": len(ok), "n_unreadable": len(index) - len(ok), "classes": ds.counts(),
             "sizes": {size_text(w, h_): c for (w, h_), c in Counter(sizes).most_common()},
             "modes": dict(Counter(h.modes[k] for k in ok).most_common()),
             "min_size": list(by_area[0]) if by_area else None, "max_size": list(by_area[-1]) if by_area else None}

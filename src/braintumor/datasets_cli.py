@@ -80,7 +80,10 @@ def format_audit(report: dict, seconds: float | None = None) -> str:
         size = f"size {lo}" if len(st["sizes"]) == 1 else f"{len(st['sizes'])} sizes, {lo} .. {hi}"
         shape = f"{size}; modes {_counts(st['modes'])}" if st["sizes"] else "no readable image"
         name = printable(report["root"] if split == "all" else split)  # a split: any folder's name
-        lines.append(f"{name}: {counted(st['n_images'], 'image')} ({_counts(st['classes'])}); {shape}")
+        bad = st["n_images"] - st["n_readable"]  # "12 images" counted 3 unreadable ones, said on a later line
+        found = f"{counted(st['n_images'], 'file')} ({_counts(st['classes'])}), {bad} unreadable" if bad else \
+            f"{counted(st['n_images'], 'image')} ({_counts(st['classes'])})"
+        lines.append(f"{name}: {found}; {shape}")
     lines += [printable(note) for note in report.get("not_read", [])]  # ROOT/glioma beside the splits
     kinds = (("hidden_files", "hidden files (not data)"),
              ("not_images", f"not read as images ({', '.join(sorted(IMAGE_EXTENSIONS))} only)"),
