@@ -325,3 +325,22 @@ def test_data_download_shows_the_dataset_path_escaped(tmp_path, monkeypatch, cap
     monkeypatch.setitem(sys.modules, "kagglehub", fake)
     rc, out, _ = run_cli(["data", "download"], capsys)
     assert rc == 0 and "\x1b" not in out and "r\\x1b[2J" in out, out
+    assert "train with: braintumor train --data" not in out and "no command to copy" in out, out
+
+
+def test_data_download_train_command_keeps_a_spaced_path_one_argument(tmp_path, monkeypatch, capsys):
+    """'train with: braintumor train --data PATH' is there to paste, but PATH was not quoted: a folder named with a
+    space pasted as two arguments (train read 'my' as the data and failed on 'data')."""
+    import shlex
+    import types
+
+    from test_data import make_dataset
+
+    root = make_dataset(tmp_path / "my data" / "Training").parent
+    fake = types.ModuleType("kagglehub")
+    fake.dataset_download = lambda _name: str(root)
+    monkeypatch.setitem(sys.modules, "kagglehub", fake)
+    rc, out, _ = run_cli(["data", "download"], capsys)
+    line = next(x for x in out.splitlines() if x.startswith("train with: "))
+    words = shlex.split(line.removeprefix("train with: "))
+    assert rc == 0 and words == ["braintumor", "train", "--data", str(root), "--out", "runs/my-run"], line

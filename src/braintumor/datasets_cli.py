@@ -15,7 +15,18 @@ from .image_io import MIN_SIDE, ImageError, decode_image
 from .output_formats import FORMAT_BY_SUFFIX, OTHER_FORMATS, picture_ending
 from .root_notes import root_notes
 from .root_splits import dataset_splits
-from .wording import counted, dataset_file_error, in_number, listed, printable, size_text, too_small_text
+from .wording import (
+    NO_COMMAND,
+    command_word,
+    counted,
+    dataset_file_error,
+    in_number,
+    listed,
+    pasteable,
+    printable,
+    size_text,
+    too_small_text,
+)
 
 KAGGLE_DATASET = "masoudnickparvar/brain-tumor-mri-dataset"
 MANUAL_STEPS = (
@@ -186,6 +197,8 @@ def download_dataset(dest: str | None) -> int:
     except DatasetError as exc:
         print(printable(f"error: downloaded to {path} but the layout is unexpected: {exc}"), file=sys.stderr)
         return 2
-    print(printable(f"dataset ready at {path}"),
-          printable(f"train with: braintumor train --data {path} --out runs/my-run"), sep="\n")
+    name = str(path)  # quoted to paste (a space made two arguments); none to paste where it cannot be shown as it is
+    train = (f"train with: braintumor train --data {command_word(name)} --out runs/my-run" if pasteable(name) else
+             f"train with braintumor train, its --data this folder ({NO_COMMAND})")
+    print(printable(f"dataset ready at {path}"), train, sep="\n")
     return 0
