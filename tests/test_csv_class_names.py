@@ -51,3 +51,34 @@ def test_the_pages_download_fills_formula_safe_class_columns_as_csv_row(server, 
     written = io.StringIO()
     CsvRows(written).writerow(csv_row(rec, CLASSES))
     assert got == written.getvalue().rstrip("\n")
+
+
+def test_the_pages_download_header_is_the_clis_for_class_names_with_commas(tmp_path, test_images, chromium, capsys):
+    """The page got its CSV columns as one comma-joined attribute split at each comma: a custom model's class named
+    'a,b' became two columns, and the header, written unquoted, was not the CLI's (every row then one cell short)."""
+    from test_browser import CHROMIUM, serve_in_thread, sync_api
+
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    from braintumor.predictor import Classifier
+    from braintumor.web import create_app
+
+    classes = ["glioma, grade 4", 'mening"ioma', "no tumour", "pituitary"]
+    model = _shipped_copy(tmp_path, classes)
+    image = shutil.copy(test_images["glioma"][0], tmp_path / "g.jpg")
+    out = tmp_path / "cli.csv"
+    rc, _, err = run_cli(["predict", str(image), "--model", str(model), "--format", "csv", "-o", str(out)], capsys)
+    assert rc == 0, err
+    with serve_in_thread(create_app(classifier=Classifier.load(model, threads=1))) as url:
+        page = chromium.new_page()
+        page.goto(url)
+        page.set_input_files("#file-input", [str(image)])
+        sync_api.expect(page.locator("#downloads")).to_be_visible(timeout=30_000)
+        with page.expect_download() as info:
+            page.click("#download-csv")
+        got = info.value.path().read_text()
+        page.close()
+    cli = out.read_text()
+    assert got.splitlines()[0] == cli.splitlines()[0], (got, cli)
+    rows = list(csv.reader(io.StringIO(got)))
+    assert rows[0][3:7] == classes and len(rows[1]) == len(rows[0]), rows

@@ -56,8 +56,9 @@
   let downloadUrl = null;
 
   function offerDownload(form) {
-    const columns = form.dataset.csvColumns.split(",");
-    const lines = [columns.join(",")].concat(collected.map(function (rec) { return csvRow(rec, columns); }));
+    const columns = JSON.parse(form.dataset.csvColumns);  // JSON: a custom model's class may hold a comma
+    const header = columns.map(text.csvCell).join(",");  // quoted as csv.writer quotes the CLI's ("a, b")
+    const lines = [header].concat(collected.map(function (rec) { return csvRow(rec, columns); }));
     if (downloadUrl) URL.revokeObjectURL(downloadUrl);
     downloadUrl = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
     document.getElementById("download-csv").href = downloadUrl;

@@ -111,6 +111,6 @@ window.braintumorText = (function () {
     }).join(",");
   }
 
-  return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow,
+  return { percent: percent, printable: printable, counted: counted, joined: joined, csvRow: csvRow, csvCell: csvCell,
            stripped: stripped, sentName: sentName, sentence: sentence };
 })();
