@@ -13,7 +13,7 @@ import yaml
 from dicom_factory import series, zip_bytes
 from live_regions import announced, listen
 from PIL import Image
-from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import read_image
 from braintumor.refusal_wording import REFUSED_NOTES
@@ -117,11 +117,6 @@ def test_each_live_region_names_its_file_before_its_answer_with_javascript(serve
 
 def test_each_live_region_names_its_file_before_its_answer_without_javascript(server, chromium, files):
     """The cards the server renders (the form posted without JavaScript) say the same."""
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(server)
-    page.set_input_files("#file-input", files)
-    page.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    context, page = sent_page(chromium, server, files, js=False)
     _check(page)
     context.close()

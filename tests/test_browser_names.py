@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import axial_volume, nifti_bytes, zip_bytes
-from test_browser import open_page, pytestmark  # noqa: F401 - pytestmark: the same skip conditions
+from test_browser import open_page, pytestmark, sent_page  # noqa: F401 - pytestmark: the same skip conditions
 
 from braintumor.image_io import ImageError
 from braintumor.volume_io import read_volumes
@@ -191,12 +191,7 @@ def test_names_with_line_breaks_quotes_or_percent_escapes_are_alike_on_card_csv_
     assert sorted(r["path"] for a in answers for r in a["results"]) == sorted(server_names)
     assert problems == []
     page.close()
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(server)
-    page.set_input_files("#file-input", files)
-    page.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    context, page = sent_page(chromium, server, files, js=False)
     assert page.locator("#results > .card .card-name").all_text_contents() == shown
     context.close()
 
