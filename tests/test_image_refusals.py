@@ -133,7 +133,7 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
     removed the same way says ``file not found: PATH`` (image_files.unreadable_text), and a scan now does too."""
     from pathlib import Path
 
-    from braintumor import image_files, image_io
+    from braintumor import file_reads, image_io
     from braintumor.volume_io import read_volumes
 
     scan = tmp_path / "head.nii.gz"
@@ -141,7 +141,7 @@ def test_a_scan_removed_after_its_existence_check_is_file_not_found(tmp_path, mo
         monkeypatch.setattr(Path, "exists", lambda self: True)  # it was there when checked
     else:
         scan.write_bytes(b"\0" * 400)
-        read = image_files.read_limited
+        read = file_reads.read_limited
 
         def removed(path: Path, limit: int, check: object = None) -> bytes:  # (check: read_file's refusals)
             path.unlink()
@@ -267,18 +267,18 @@ def test_a_jpeg_of_a_kind_pillow_does_not_open_says_which(data, said):
 def test_reading_a_file_leaves_no_descriptor_open_and_reads_it_whole_or_to_the_limit_plus_one(tmp_path):
     """read_limited reads through the descriptor itself (no file object to close it): every way out closes it, a file
     of several reads' worth (1 MiB each) comes back whole, and one past the limit stops at the limit plus one byte."""
-    from braintumor import image_files
+    from braintumor import file_reads
 
     big = tmp_path / "big.bin"
     big.write_bytes(bytes(range(256)) * 10_000)  # 2.56 MB: three reads
     before = len(os.listdir("/proc/self/fd"))
     for _ in range(3):
-        assert image_files.read_limited(big, 10**7) == big.read_bytes()
-        assert image_files.read_limited(big, 1_500_000) == big.read_bytes()[:1_500_001]
+        assert file_reads.read_limited(big, 10**7) == big.read_bytes()
+        assert file_reads.read_limited(big, 1_500_000) == big.read_bytes()[:1_500_001]
         with pytest.raises(OSError, match="it is a folder, not a file"):
-            image_files.read_limited(tmp_path, 10)
+            file_reads.read_limited(tmp_path, 10)
         with pytest.raises(OSError, match="a character device"):
-            image_files.read_limited(Path(os.devnull), 10)
+            file_reads.read_limited(Path(os.devnull), 10)
     assert len(os.listdir("/proc/self/fd")) == before
 
 
@@ -286,7 +286,7 @@ def test_a_file_is_read_without_a_stat_of_its_name_and_refused_as_before(tmp_pat
     """read_file takes what it refuses (a folder, a file over the limit) from the open file's fstat: a stat of the
     name before the open was one more call into the system per image. Each refusal is said as before, and a folder
     that cannot be opened (one its user may not read; Windows opens none) is still called a folder."""
-    from braintumor import image_files, image_io
+    from braintumor import file_reads, image_io
 
     scan = tmp_path / "scan.png"
     scan.write_bytes(encode(synthetic_head(64)))
@@ -306,5 +306,5 @@ def test_a_file_is_read_without_a_stat_of_its_name_and_refused_as_before(tmp_pat
         return opened(path, *args)
 
     with monkeypatch.context() as patch, pytest.raises(ImageError, match=folder):
-        patch.setattr(image_files.os, "open", no_folder)
+        patch.setattr(file_reads.os, "open", no_folder)
         image_io.read_file(tmp_path, 10)

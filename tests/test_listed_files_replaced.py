@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor import image_files
+from braintumor import file_reads
 from braintumor.batch_predict import plan_units
 from braintumor.batch_workers import score_unit
 from braintumor.folder_scans import scan_folder
@@ -30,7 +30,7 @@ MODEL = default_model_path()
 
 @pytest.fixture(autouse=True)
 def _short_wait(monkeypatch):
-    monkeypatch.setattr(image_files, "PIPE_WAIT_S", 0.2)
+    monkeypatch.setattr(file_reads, "PIPE_WAIT_S", 0.2)
 
 
 def _replace_by_pipe(path: Path) -> None:

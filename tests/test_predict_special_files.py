@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import encode, synthetic_head
 
-from braintumor import image_files
+from braintumor import file_reads
 from braintumor.cli import main
 from braintumor.model_files import default_model_path
 from braintumor.wording import counted
@@ -43,7 +43,7 @@ def _unblock(fifo: Path) -> None:
 @pytest.mark.parametrize("name", ["scan.jpg", "scan.nii"])
 def test_a_named_pipe_nothing_writes_to_is_an_error_not_a_hang(name, tmp_path, capsys, monkeypatch):
     """A FIFO named as an input blocked predict forever in open(): nothing had opened it for writing."""
-    monkeypatch.setattr(image_files, "PIPE_WAIT_S", 0.3, raising=False)
+    monkeypatch.setattr(file_reads, "PIPE_WAIT_S", 0.3, raising=False)
     fifo, good = tmp_path / name, tmp_path / "good.png"
     os.mkfifo(fifo)
     good.write_bytes(encode(synthetic_head(200)))
@@ -151,7 +151,7 @@ def test_predict_many_tells_a_pipe_named_twice_that_it_was_read_as_predict_does(
     a writer that had gone, where ``braintumor predict`` says it was already read (input_plan's words)."""
     from braintumor import Classifier, ImageError
 
-    monkeypatch.setattr(image_files, "PIPE_WAIT_S", 0.5)  # without the fix, the second read waits this long
+    monkeypatch.setattr(file_reads, "PIPE_WAIT_S", 0.5)  # without the fix, the second read waits this long
     clf = Classifier.load(MODEL)
     fifo = tmp_path / "scan.png"
     os.mkfifo(fifo)

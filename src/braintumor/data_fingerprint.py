@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .image_files import open_unblocked
+from .file_reads import open_unblocked
 
 if TYPE_CHECKING:
     from .data import Dataset

@@ -11,7 +11,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from .image_files import open_unblocked
+from .file_reads import open_unblocked
 
 #: How many leading bytes decide (the 128-byte preamble and 'DICM'); a raw dataset is judged on as many.
 SNIFF_BYTES: int = 132

@@ -18,7 +18,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .image_files import ListedFile, read_limited, unreadable_text
+from .file_reads import read_limited
+from .image_files import ListedFile, unreadable_text
 from .image_files import expand_inputs as expand_inputs  # public here: predict_many's folder errors name it here
 from .image_frames import cut_short, deep_planes, several_frames, upright, wide_colour
 from .image_gray import GrayPlane, gray_plane, jpeg_is_ycc, reduced_jpeg_colour
