@@ -29,7 +29,7 @@ _IMAGE_STARTS: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*
 #: How many names a note lists before "and N more".
 SHOWN: int = 3
 #: Why each kind of file left out of a folder was not read, and how to have it read: ``{each}`` is "name each one"
-#: on the command line, "drop or choose each one itself" on the page (pages.py gives the page these words for
+#: on the command line, "drop or choose each one itself" on the page (page_globals.py gives the page these words for
 #: static/folders.js, whose notes on a dropped folder say what the CLI says).
 LEFT_OUT_WHY: dict[str, str] = {
     "zip": "zips in a folder are not opened: {each}",

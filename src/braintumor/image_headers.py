@@ -126,7 +126,7 @@ _SPACE = rb"[ \t\n\r\x0b\x0c]"
 #: bytes), the first that matches naming it. Strict enough not to take a damaged file or a text for one: a GIF's
 #: screen has a size, a Netpbm header (after comments) a width, an icon 1 to 256 images.
 #: One list for the CLI and the page: the page's folder walk (static/folders.js) gets these patterns from the server
-#: (web/pages.py) and runs them over the same bytes, so they are written in the syntax Python's and JavaScript's
+#: (web/page_globals.py) and runs them over the same bytes, so they are written in the syntax Python's and JavaScript's
 #: regular expressions read alike (bytes as \xNN escapes; no ``.``, ``\s``, ``\d`` nor flags), and
 #: tests/test_browser_folder_walk.py runs them through both.
 OTHER_FORMAT_SIGNATURES: tuple[tuple[str, bytes], ...] = (
