@@ -9,7 +9,8 @@ from werkzeug.exceptions import BadRequest
 
 from ..sessions import is_int8
 from ..wording import listed
-from .inference import HEATMAP_OFF, HEATMAP_ON, model_card, read_uploads, state, status_for
+from .inference import HEATMAP_OFF, HEATMAP_ON, read_uploads, state, status_for
+from .model_facts import model_card
 from .model_failures import MODEL_FAILED, ModelFailed, model_failed_all
 from .monitoring import observe_results
 from .openapi import openapi_document

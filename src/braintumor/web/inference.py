@@ -16,14 +16,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
-from ..classes import display_name
 from ..heatmap import explain_apart
-from ..image_io import ALLOWED_FORMATS, MAX_PIXELS, MAX_REQUEST_PIXELS, MIN_SIDE, ImageError, InputInfo
+from ..image_io import MAX_REQUEST_PIXELS, ImageError, InputInfo
 from ..model_scores import NonFiniteScores
-from ..prediction import DISCLAIMER, INTENDED_USE, REVIEW_BELOW, is_calibrated, limitations
 from ..predictor import Classifier
 from ..volume_io import MAX_SLICES
-from ..volume_objects import MIN_SCAN_SIDE
 from ..wording import input_error, listed
 from .disconnects import ClientGone, cut_short
 from .model_failures import model_failure_text
@@ -252,47 +249,3 @@ def status_for(records: list[dict]) -> int:
     """200 when at least one file was read and answered (classified, or refused as unlike brain MRI or turned: a
     refusal is an answer), 400 when none could be read (each record says why)."""
     return 200 if any("error" not in r for r in records) else 400
-
-
-#: What the card leaves out of the model's metadata (keys, outermost first): the fitted arrays (the head's weights,
-#: the detector's means and whitening matrix: 270 kB of base64 that no reader of a card needs), and the file paths
-#: the machine that exported the model wrote: the folder it was evaluated on (``metrics.data``: the shipped card said
-#: ``../shared/datasets/brain-tumor-mri/Testing`` to any client) and a distilled model's teacher
-#: (``training.config.teacher``; export leaves the run's other paths out). A path can name a user, a site or a study;
-#: the model file keeps them.
-LEFT_OUT_OF_CARD: tuple[tuple[str, ...], ...] = (("head",), ("ood", "means"), ("ood", "whiten"), ("metrics", "data"),
-                                                 ("training", "config", "teacher"))
-
-
-def _without(doc: dict, path: tuple[str, ...]) -> dict:
-    """``doc`` less the value at ``path`` (keys, outermost first), copied where it changes: the metadata stays whole."""
-    head, *rest = path
-    if head not in doc or (rest and not isinstance(doc[head], dict)):
-        return doc
-    if not rest:
-        return {k: v for k, v in doc.items() if k != head}
-    return {**doc, head: _without(doc[head], tuple(rest))}
-
-
-def model_card(st: WebState) -> dict:
-    """The model's metadata less :data:`LEFT_OUT_OF_CARD`, plus what this server accepts."""
-    clf = st.classifier
-    card = dict(clf.metadata)  # the top level is written to below
-    for path in LEFT_OUT_OF_CARD:
-        card = _without(card, path)
-    card.setdefault("classes", list(clf.classes))
-    card["display_names"] = {c: display_name(c, card.get("display_names")) for c in clf.classes}  # as the page says
-    # the two numbers a result is read against, which the metadata does not say on the results' scale: review's
-    # threshold is the package's, and ood.threshold is a raw distance, while a result's ood_score is divided by it
-    card["review_below"] = REVIEW_BELOW
-    if isinstance(card.get("ood"), dict):
-        card["refused_above_ood_score"] = 1.0
-    card["heatmap"] = st.cam
-    card["limits"] = {"max_request_bytes": st.max_request_bytes, "max_files": st.max_files,
-                      "max_pixels": MAX_PIXELS, "max_request_pixels": st.max_request_pixels,
-                      "max_slices": st.max_slices, "min_side": MIN_SIDE, "min_scan_side": MIN_SCAN_SIDE,
-                      "formats": [*ALLOWED_FORMATS, "DICOM", "NIFTI", "ZIP"]}
-    card["intended_use"] = INTENDED_USE
-    card["limitations"] = limitations(list(clf.classes), card["display_names"], is_calibrated(clf.metadata))
-    card["disclaimer"] = DISCLAIMER
-    return card

@@ -28,8 +28,8 @@ from ..wording import (
 )
 from .disconnects import is_disconnect
 from .done_line import copy_suffixes, done_text
-from .inference import base64_text, model_card, read_uploads, state, status_for
-from .model_facts import readable_card
+from .inference import base64_text, read_uploads, state, status_for
+from .model_facts import model_card, readable_card
 from .model_failures import ModelFailed, model_failed_all
 from .monitoring import observe_results
 from .page_globals import bp as globals_bp
