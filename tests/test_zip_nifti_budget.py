@@ -92,11 +92,11 @@ def test_plain_members_are_checked_on_their_header_bytes_not_inflated_twice(infl
 def test_headers_are_read_only_until_they_are_past_the_budget_together(monkeypatch):
     """A zip of 600 two-slice members had all 600 headers read before the walk that refuses it read 257 of them again:
     the headers after the one past the budget decide nothing."""
-    from braintumor import zip_scans
+    from braintumor import member_headers, zip_scans
 
     heads: list[str] = []
-    real = zip_scans._header_takes
-    monkeypatch.setattr(zip_scans, "_header_takes", lambda m, load: heads.append(m.filename) or real(m, load))
+    real = member_headers.header_takes
+    monkeypatch.setattr(zip_scans, "header_takes", lambda m, load: heads.append(m.filename) or real(m, load))
     members = [(f"m{i}.nii.gz", _member(2)) for i in range(40)]
     with pytest.raises(BudgetError, match=r"^the zip holds more than 20 slices \(at m10.nii.gz\)"):
         read_volumes(zip_bytes(members), name="scans.zip", max_slices=20, per_input=True)

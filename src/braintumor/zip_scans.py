@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import re
-import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from .dicom_sniff import file_head
 from .image_io import ImageError
+from .member_headers import header_takes, map_like
 from .volume_io import BudgetError, budget_error
 from .volume_objects import Volume, taken_pixels
 from .wording import counted
@@ -109,7 +108,7 @@ def _refuse_unread(niftis: list, load: Callable[..., bytes], display: str, max_s
     were decoded, 3.6 s, before the third's header was past the limit). Only where their headers together are past it
     are they read further: the first :data:`CHECKED_MEMBERS` inflated and their voxels checked, uncut, in turn, since
     a member refused for its values (a segmentation map beside the scans) takes nothing of the budget; those after on
-    their headers, but for one that may be a map (:func:`_map_like`)."""
+    their headers, but for one that may be a map (:func:`~braintumor.member_headers.map_like`)."""
     from .nifti_io import nifti_takes
 
     heads: dict[int, bytes] = {}  # each member's header bytes, read once for both walks
@@ -125,7 +124,7 @@ def _refuse_unread(niftis: list, load: Callable[..., bytes], display: str, max_s
     known: dict[int, tuple[int, int]] = {}  # what each member's header said it takes: not parsed again below
     for m in niftis:  # until their headers together are past the budget: those after are read in the walk below
         with contextlib.suppress(ImageError):  # refused on its header when it is read: it takes nothing
-            n, p = known[m.header_offset] = _header_takes(m, first)
+            n, p = known[m.header_offset] = header_takes(m, first)
             slices, pixels = slices + n, pixels + p
         if slices > max_slices or pixels > max_pixels:
             break
@@ -134,12 +133,12 @@ def _refuse_unread(niftis: list, load: Callable[..., bytes], display: str, max_s
     unread: list[str] = []  # the members counted by their headers, their voxels unread
 
     def takes(i: int, m: zipfile.ZipInfo, where: str, s: int, p: int) -> tuple[int, int]:
-        if i < CHECKED_MEMBERS or _map_like(m, first):
+        if i < CHECKED_MEMBERS or map_like(m, first):
             return nifti_takes(first(m), where, s, p, values=True)
         unread.append(m.filename)
         if (said := known.get(m.header_offset)) and said[0] <= s and said[1] <= p:
             return said
-        return _header_takes(m, first, where, s, p)  # its refusal, in its own words
+        return header_takes(m, first, where, s, p)  # its refusal, in its own words
 
     def note() -> str:  # what the refusal rests on, and what to do, where members were counted unread
         them = "members" if container == "zip" else "files"
@@ -153,49 +152,12 @@ def _refuse_unread(niftis: list, load: Callable[..., bytes], display: str, max_s
         pass
 
 
-#: NIfTI members of a zip past a web request's budget by their headers whose voxels are inflated and checked, in
-#: turn, for being refused by their values (a segmentation map beside the scans takes nothing of the budget); those
-#: after are counted by their headers unless they may be maps (:func:`_map_like`). Checked all, a zip of 600 two-slice
-#: members past 512 slices had 257 inflated before it was refused: 6 to 11 s of 256 x 256 slices, 1.4 to 2.2 s now
-#: (most of it their 257 headers), on a busy 2-core machine; memory was one member's at a time either way.
+#: NIfTI members of a zip past a web request's budget by their headers whose voxels are inflated and checked, in turn,
+#: for being refused by their values (a segmentation map beside the scans takes nothing of the budget); those after are
+#: counted by their headers unless they may be maps (:func:`~braintumor.member_headers.map_like`). Checked all, a zip of
+#: 600 two-slice members past 512 slices had 257 inflated before it was refused: 6 to 11 s of 256 x 256 slices, 1.4 to
+#: 2.2 s now (most of it their 257 headers), on a busy 2-core machine; memory was one member's at a time either way.
 CHECKED_MEMBERS: int = 32
-#: Words in a member's name that may mark it a label or segmentation map (BraTS' _seg, a brain mask, aseg, an atlas).
-MAP_WORDS = re.compile(r"seg|mask|label|atlas|parc|roi", re.IGNORECASE)
-
-
-def _map_like(member: zipfile.ZipInfo, load: Callable[..., bytes]) -> bool:
-    """Whether a member's name (:data:`MAP_WORDS`) or its header's intent_code
-    (:data:`~braintumor.nifti_values.LABEL_INTENTS`) says it may be a label map: read for its values past
-    :data:`CHECKED_MEMBERS`, as a map takes nothing of the budget."""
-    from .nifti_header import intent_code
-    from .nifti_values import LABEL_INTENTS
-
-    return bool(MAP_WORDS.search(member.filename)) or intent_code(load(member, head=HEADER_READ)) in LABEL_INTENTS
-
-
-#: A member's first bytes read for its NIfTI header: 348 (NIfTI-1) or 540 (NIfTI-2) bytes and the extension flag,
-#: or those gzipped, behind a gzip header (a few hundred bytes once deflated).
-HEADER_READ: int = 4096
-
-
-def _header_takes(member: zipfile.ZipInfo, load: Callable[..., bytes], where: str = "",
-                  max_slices: int = sys.maxsize, max_pixels: int = sys.maxsize) -> tuple[int, int]:
-    """The slices and pixels a NIfTI member takes by its header (:func:`~braintumor.nifti_io.nifti_takes`, refused
-    past ``max_slices`` or ``max_pixels``), read from its first :data:`HEADER_READ` bytes: inflated whole to be
-    checked, a plain .nii member was inflated twice (checked, then read). Whole only where those do not tell (a gzip
-    header with a long name, a broken header)."""
-    from .nifti_io import nifti_takes
-
-    where = where or member.filename
-    first = load(member, head=HEADER_READ)
-    try:
-        return nifti_takes(first, where, max_slices, max_pixels)
-    except BudgetError:
-        raise
-    except ImageError:
-        if len(first) >= member.file_size:  # the member whole: its own error
-            raise
-    return nifti_takes(load(member), where, max_slices, max_pixels)
 
 
 def _walked(members: Iterable[tuple[str, str, Callable]], container: str, max_slices: int, max_pixels: int,
