@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from braintumor import nifti_io
+from braintumor.nifti_planes import PLANES
 from braintumor.slice_pixels import falling_uint8, robust_uint8
 from braintumor.volume_io import read_volumes
 
@@ -67,7 +68,7 @@ def test_each_plane_cast_as_it_is_cut_holds_the_whole_volume_casts_values(monkey
     monkeypatch.setattr(nifti_io, "robust_uint8", lambda v, *a: seen.append(v.copy()) or robust_uint8(v, *a))
     monkeypatch.setattr(nifti_io, "falling_uint8", lambda v, *a: seen.append(v.copy()) or falling_uint8(v, *a))
     (volume,) = read_volumes(_file(data, affine, slope, inter), name="x.nii")
-    axis = nifti_io.PLANES.index(volume.slices[0].meta["nifti"].get("plane", "axial"))
+    axis = PLANES.index(volume.slices[0].meta["nifti"].get("plane", "axial"))
     expected = _whole_volume_planes(data, affine, slope < 0, axis)
     assert len(seen) == len(expected) == len(volume.slices)
     for got, want, sl in zip(seen, expected, volume.slices, strict=True):

@@ -4,7 +4,7 @@ The volume is reoriented to the closest canonical (RAS+) orientation with nibabe
 its last axis (inferior to superior). Each slice is shown as radiologists (and DICOM) show an
 axial image: anterior at the top, the patient's right on the viewer's left. A 2-D coronal or sagittal
 acquisition (thick slices) or a slab too thin to cut axially is cut in its own plane instead
-(:func:`_cut_axis`), shown upright as viewers show that plane. A 4-D (or higher)
+(:func:`~braintumor.nifti_planes.cut_axis`), shown upright as viewers show that plane. A 4-D (or higher)
 image contributes its first volume only, and says so in the volume's notes. The header's free
 text fields (descrip, db_name, ...) never reach the results.
 """
@@ -34,6 +34,7 @@ from .nifti_header import (
     read_header,
 )
 from .nifti_orientation import orientation
+from .nifti_planes import PLANES, cut_axis
 from .nifti_values import ct_values, label_values
 from .slice_pixels import (
     MAX_VOXEL_ASPECT,
@@ -50,8 +51,8 @@ from .wording import EXPORT_AGAIN, counted, no_finite_values_text, size_text, to
 
 
 def read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int = MAX_INPUT_PIXELS) -> Volume:
-    """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices (or of its own plane's: :func:`_cut_axis`).
-    Raises ImageError.
+    """Raw or gzip-compressed NIfTI bytes -> a Volume of axial slices (or of its own plane's:
+    :func:`~braintumor.nifti_planes.cut_axis`). Raises ImageError.
 
     The header is read and checked first; then only the bytes up to the end of the first volume are inflated."""
     with np.errstate(all="ignore"):  # NaN voxels (signalling ones warned when cast) and overflowing header values
@@ -103,7 +104,7 @@ def _read_nifti(data: bytes, display: str, max_slices: int, max_pixels: int,
     canonical, canonical_mm = [0, 0, 0], [0.0, 0.0, 0.0]
     for f, (ras, _) in enumerate(ornt):
         canonical[int(ras)], canonical_mm[int(ras)] = spatial[f], float(sizes[f])
-    axis, plane_note = _cut_axis(tuple(canonical), tuple(canonical_mm))
+    axis, plane_note = cut_axis(tuple(canonical), tuple(canonical_mm))
     # the file's own axis along which the slices are cut, and whether its index runs the other way (a viewer's voxel
     # coordinates number slices by it: superior to inferior in a file stored that way)
     stored, reversed_ = next((f, d < 0) for f, (ras, d) in enumerate(ornt) if int(ras) == axis)
@@ -247,50 +248,3 @@ def _volumes_note(ndim: int, extra: int, offset: int, volume_bytes: int, size: i
 #: as strips (a coronal stack too thin in z to cut in its own plane), which may be refused as unlike MRI. (Beyond
 #: :data:`braintumor.slice_pixels.MAX_VOXEL_ASPECT`, as an srow of 1e38, the voxel sizes are ignored, and said.)
 FAR_FROM_SQUARE: float = 3.0
-#: The plane of the slices cut along each RAS axis.
-PLANES = ("sagittal", "coronal", "axial")
-#: An axial cut whose slices are narrower than this (pixels) is a thin non-axial slab, cut in its own plane instead;
-#: nor is a coronal or sagittal acquisition cut in its own plane unless its slices are at least this wide and high.
-MIN_PLANE_SIDE = 32
-#: A voxel size at least this many times each of the other two marks the slice direction of a 2-D acquisition (5 mm
-#: slices of 0.5 mm pixels: 10); a 3-D T1 of 1 x 1 x 1.2 mm, or 1 x 1 x 1.5, is no such thing.
-THICK_SLICE_RATIO: float = 2.0
-#: Most times one in-plane voxel size may be the other's for them to be the pixels of one acquired plane (MR pixels
-#: are square or nearly so).
-IN_PLANE_RATIO: float = 1.5
-
-
-def _cut_axis(shape: tuple[int, ...], zooms: tuple[float, ...]) -> tuple[int, str | None]:
-    """The RAS axis the slices are cut along, and why when it is not 2 (axial, inferior to superior): the one rule.
-
-    A coronal or sagittal 2-D acquisition (24-40 slices of 0.5 x 0.5 mm, 5 mm apart, ``zooms`` in RAS order) cut
-    axially gave slices of 6 x 256 pixels, resampled into strips and refused as unlike MRI, while its own slices are
-    good images: it is cut along its thick axis. A slab too thin to cut axially (a single coronal image stored as
-    (160, 1, 200) gave 200 slices of 1 x 160 pixels) is cut along its thin axis. Anything else, an axial stack of
-    thick slices or a near-isotropic 3-D volume included, is cut axially as it always was."""
-    nx, ny, nz = shape[:3]
-    thick = _thick_axis(zooms)
-    if thick is not None and thick != 2 and min(n for a, n in enumerate(shape[:3]) if a != thick) >= MIN_PLANE_SIDE:
-        inplane = " x ".join(f"{round(z, 4):g}" for a, z in enumerate(zooms[:3]) if a != thick)
-        return thick, (f"{counted(shape[thick], PLANES[thick] + ' slice')} {round(zooms[thick], 4):g} mm apart of "
-                       f"{inplane} mm pixels, a {PLANES[thick]} acquisition: classified in their own plane, not cut "
-                       f"axially into strips (the model learned mostly axial slices)")
-    thin = 0 if nx <= ny else 1
-    if min(nx, ny) >= MIN_PLANE_SIDE or min(shape[1 - thin], nz) < MIN_PLANE_SIDE:  # no better plane: as before
-        return 2, None
-    return thin, (f"{counted(shape[thin], PLANES[thin] + ' slice')}, too thin a slab to cut axially: classified in "
-                  f"their own plane (the model learned mostly axial slices)")
-
-
-def _thick_axis(zooms: tuple[float, ...]) -> int | None:
-    """The RAS axis of a thick-slice acquisition's slice direction, by its voxel sizes, or None (near-isotropic, no
-    two sizes alike, or sizes past :data:`MAX_VOXEL_ASPECT` apart, which are not believed)."""
-    mm = [float(z) for z in zooms[:3]]
-    if len(mm) < 3 or not all(0 < z < math.inf for z in mm):
-        return None
-    thick = int(np.argmax(mm))
-    a, b = (z for k, z in enumerate(mm) if k != thick)
-    if mm[thick] < THICK_SLICE_RATIO * max(a, b) or max(a, b) > IN_PLANE_RATIO * min(a, b) \
-            or far_from_square(mm[thick], min(a, b), MAX_VOXEL_ASPECT):
-        return None
-    return thick

@@ -18,7 +18,7 @@ import numpy as np
 #: images are 64 or more a side (a spectroscopy grid's 16 x 16 is no anatomy), and 328 Testing images shrunk to 24 px
 #: gave 17 wrong answers without the lower-confidence flag (of 127 accepted), against 6 of 234 at 32 (``python
 #: scripts/small_images.py --sizes 32,24,16,8 --limit 300``; at 16 px, 325 of them were refused). The NIfTI reader
-#: cuts no plane under 32 by choice either (``nifti_io.MIN_PLANE_SIDE``). Checked by ``Classifier.inspect_crop``.
+#: cuts no plane under 32 by choice either (``nifti_planes.MIN_PLANE_SIDE``). Checked by ``Classifier.inspect_crop``.
 MIN_SCAN_SIDE: int = 32
 
 
