@@ -50,7 +50,7 @@ from .missing_files import stdin_key
 from .model_scores import unscored_text
 from .predict_output import Formatter, heatmap_column, output_format, output_sink
 from .predict_progress import UNIT as BAR_UNIT
-from .predict_progress import shown_by_default
+from .predict_progress import say, shown_by_default
 from .prediction import DISCLAIMER
 from .predictor import Classifier
 from .resume_folders import ROOT_KEY, maps_root, with_root
@@ -77,12 +77,6 @@ def records(clf: Classifier, paths: list[str], batch_size: int = 32, progress: b
     show = progress if progress is not None else shown_by_default(len(items))
     with tqdm(total=len(items), unit=BAR_UNIT, disable=not show, file=sys.stderr) as bar:
         yield from input_records(clf, items, batch_size, summaries, pixels, tick=lambda: bar.update(1))
-
-
-def say(note: str) -> None:
-    """A note on stderr before the results (a file in a folder that is not read), whatever the format: stdout holds
-    only records, and the user would otherwise believe every file was read."""
-    tqdm.write(note, file=sys.stderr)
 
 
 def with_stdin(paths: list[str]) -> list[str]:

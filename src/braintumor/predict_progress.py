@@ -28,6 +28,12 @@ def shown_by_default(total: int) -> bool:
     return total >= DEFAULT_FROM and sys.stderr.isatty()
 
 
+def say(note: str) -> None:
+    """A note on stderr before the results (a file in a folder that is not read), whatever the format: stdout holds
+    only records, and the user would otherwise believe every file was read. Through tqdm: a bar drawn stays whole."""
+    tqdm.write(note, file=sys.stderr)
+
+
 class InputBar:
     """A bar over a run's inputs; ``total`` None where they are listed as they are read (folders, with --workers or
     --resume: a tree of millions is never listed whole), and then drawn by default from the :data:`DEFAULT_FROM`-th.
