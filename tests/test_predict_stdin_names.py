@@ -218,9 +218,9 @@ def test_names_with_control_characters_or_not_utf8_are_still_names_where_files_h
 def test_an_endless_stream_piped_in_place_of_names_is_one_usage_line_not_out_of_memory(monkeypatch, capsys):
     """``predict - < /dev/zero`` (or ``yes scan.png | predict -``) read standard input until memory ran out, then said
     "out of memory (a smaller --batch-size ... needs less)". Now it reads up to a cap and says what it got."""
-    import braintumor.predict_cli as predict_cli
+    import braintumor.predict_stdin as predict_stdin
 
-    monkeypatch.setattr(predict_cli, "MAX_NAMES_BYTES", 3 << 20)  # a smaller cap, as /dev/zero passes any
+    monkeypatch.setattr(predict_stdin, "MAX_NAMES_BYTES", 3 << 20)  # a smaller cap, as /dev/zero passes any
     with open("/dev/zero", "rb") as zero:
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(zero, encoding="utf-8"))
         rc, out, err = run_cli(["predict", "-", "--format", "jsonl"], capsys)
