@@ -218,7 +218,12 @@ def test_calibrate_refuses_data_whose_images_are_not_the_runs(tiny_run, tiny_mod
     assert run_cli(["calibrate", str(model), "--run", str(tiny_run), "--data", str(copy)], capsys)[0] == 0
 
 
-@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+#: The two commands that rewrite MODEL in place; orientation fits its network with torch (the training extra), which
+#: it asks for first.
+COMMANDS = ["calibrate", pytest.param("orientation", marks=needs_torch)]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_a_read_only_model_is_refused_before_any_work(tmp_path, capsys, command):
     """calibrate and orientation rewrite MODEL in place: one kept read-only (chmod a-w) was replaced after the whole
     fit when run as root (a container, CI), as an output file kept so was before the CLI refused those. A usage error
@@ -237,7 +242,7 @@ def test_a_read_only_model_is_refused_before_any_work(tmp_path, capsys, command)
     assert model.read_bytes() == shipped.read_bytes()
 
 
-@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_a_shipped_model_named_bare_is_refused_before_any_work(tmp_path, monkeypatch, capsys, command):
     """A bare name not in the working folder is looked up among the shipped models (``--model NAME`` works from any
     folder); calibrate and orientation read that file, fitted it for minutes, then wrote to NAME in the working
@@ -252,7 +257,7 @@ def test_a_shipped_model_named_bare_is_refused_before_any_work(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-@pytest.mark.parametrize("command", ["calibrate", "orientation"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_a_model_in_a_folder_that_takes_no_new_file_is_refused_before_any_work(tmp_path, monkeypatch, capsys,
                                                                                 command):
     """The rewritten model is written beside itself first: on a read-only file system (a volume mounted so) the fit
