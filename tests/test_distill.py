@@ -94,7 +94,7 @@ def test_distillation_settings_are_checked():
 
 
 def test_training_with_a_teacher(tiny_model, data_root, tmp_path, capsys, monkeypatch):
-    import braintumor.train
+    import braintumor.train_data
     from braintumor.cli import main
 
     common = ["train", "--data", str(data_root), "--epochs", "1", "--limit-per-class", "8", "--image-size", "64",
@@ -112,7 +112,7 @@ def test_training_with_a_teacher(tiny_model, data_root, tmp_path, capsys, monkey
     assert runs["0"]["train_loss"] != runs["1"]["train_loss"]
     # a teacher of another input size is refused with one line, exit code 2, before any image is decoded (it came
     # after every image's decode: minutes on the real data)
-    monkeypatch.setattr(braintumor.train, "load_prepared", lambda *args, **kwargs: pytest.fail("decoded"))
+    monkeypatch.setattr(braintumor.train_data, "load_prepared", lambda *args, **kwargs: pytest.fail("decoded"))
     rc = main([*common, "--out", str(tmp_path / "bad"), "--image-size", "96", "--teacher", str(tiny_model)])
     assert rc == 2 and "--teacher" in capsys.readouterr().err
     assert not (tmp_path / "bad" / "metrics.jsonl").exists()
