@@ -444,7 +444,8 @@ _UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "ei
 #: PERFORMANCE's round names: "Sixth" ... "Twenty-ninth".
 ROUNDS = (*_UNITS, "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
           "eighteenth", "nineteenth", "twentieth", *(f"twenty-{u}" for u in _UNITS), "thirtieth",
-          "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth")
+          "thirty-first", "thirty-second", "thirty-third", "thirty-fourth", "thirty-fifth",
+          "thirty-sixth")
 
 
 def test_performance_goals_table_names_every_round_it_quotes_in_its_command_column():
