@@ -42,7 +42,8 @@ def test_the_cli_last_lines_say_unreadable_as_the_page_done_line(tmp_path, capsy
 
 def test_the_page_says_the_same_word(tiny_classifier):
     html = series_html(tiny_classifier, "head.nii", SUMMARY,
-                       [{"slice": 3, "label": None, "state": "failed", "turned": False, "p": None}])
+                       [{"slice": 3, "label": None, "state": "failed", "turned": False, "p": None,
+                        "review": None}])
     assert "· 1 not classified (unlike brain MRI) · 1 unreadable</p>" in html
     assert "<li>slice 3: unreadable</li>" in html and "failed</" not in html
     script = (WEB / "static" / "series.js").read_text(encoding="utf-8")
