@@ -60,8 +60,15 @@ def test_a_folder_chosen_with_the_keyboard_is_walked_as_a_dropped_one(server, ch
     picker = page.locator("#folder-input")
     sync_api.expect(picker).to_be_focused()
     sync_api.expect(picker).to_have_accessible_name("Or a whole folder (its DICOM files read as series)")
-    with page.expect_file_chooser() as chosen:
-        page.keyboard.press("Space")
+    for attempt in range(3):  # one full CI run of four saw no chooser in 30 s (the key press lost under load)
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chosen:
+                page.keyboard.press("Space")
+            break
+        except sync_api.TimeoutError:
+            if attempt == 2:
+                raise
+            sync_api.expect(picker).to_be_focused()
     assert chosen.value.is_multiple()
     chosen.value.set_files(str(folder))
     assert outcome(page) == dropped
